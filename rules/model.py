@@ -1,0 +1,110 @@
+"""The judgement's vocabulary: periods, findings, report statuses and per-period summaries.
+
+Plain dataclasses shared by the core, the CLI, consolidation and mail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+PeriodType = Literal["monthly", "six_monthly", "yearly", "ad_hoc"]
+Severity = Literal["high", "medium", "low"]
+
+NOT_YET_DUE = "not_yet_due"
+COMPLETE_ON_TIME = "complete_on_time"
+COMPLETE_LATE = "complete_late"
+INCOMPLETE = "incomplete"
+MISSING = "missing"
+STATUSES = (NOT_YET_DUE, COMPLETE_ON_TIME, COMPLETE_LATE, INCOMPLETE, MISSING)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting period; ``end`` is the data cut-off (inclusive)."""
+
+    id: str
+    type: PeriodType
+    year: int
+    start: dt.date
+    end: dt.date
+    label: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem in a unit's data, told in Vietnamese, pointing at the cell where it is."""
+
+    unit_id: str
+    code: str
+    message: str
+    severity: Severity = "high"
+    blocking: bool = True
+    form_key: str | None = None
+    period_id: str | None = None
+    tab: str | None = None
+    cell: str | None = None
+    field_label: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ReportStatus:
+    """One unit's report of one form for one period, as judged on ``today``."""
+
+    unit_id: str
+    form_key: str
+    period: Period
+    deadline: dt.date
+    status: str
+    submitted_on: dt.date | None = None
+    overdue: bool = False
+    findings: list[Finding] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.status in (COMPLETE_ON_TIME, COMPLETE_LATE)
+
+
+@dataclass
+class PeriodSummary:
+    """Counts and rates for one form and period across the units that owe it."""
+
+    form_key: str
+    period: Period
+    deadline: dt.date
+    expected: int = 0
+    submitted: int = 0
+    complete: int = 0
+    on_time: int = 0
+    late: int = 0
+    incomplete: int = 0
+    missing: int = 0
+    not_yet_due: int = 0
+
+    def rate(self, count: int) -> float:
+        """Share of the expected units, in percent (0 when nothing is expected)."""
+        return round(100.0 * count / self.expected, 1) if self.expected else 0.0
+
+
+@dataclass
+class Judgement:
+    """Everything ``check`` knows on ``today``: statuses, summaries and all findings."""
+
+    today: dt.date
+    reports: list[ReportStatus]
+    summaries: list[PeriodSummary]
+    unit_findings: list[Finding]
+    first_complete: dict[tuple[str, str, str], dt.date] = field(default_factory=dict)
+
+    def findings(self, unit_id: str | None = None) -> list[Finding]:
+        """Unit-level findings, then each report's, optionally for one unit."""
+        found = list(self.unit_findings)
+        for report in self.reports:
+            found.extend(report.findings)
+        return [f for f in found if unit_id is None or f.unit_id == unit_id]

@@ -1,0 +1,1 @@
+"""Orchestration of the service's commands: one library function per CLI command."""

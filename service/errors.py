@@ -1,0 +1,39 @@
+"""The one exception family for expected failures, and the exit codes they map to.
+
+The CLI edge (main.py) turns these into messages and exit codes; anything else is a bug.
+"""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """An expected failure the operator can act on."""
+
+    exit_code = 1
+
+
+class ConfigError(ServiceError):
+    """config.yaml (or a file it names) is missing or invalid."""
+
+    exit_code = 2
+
+
+class DeliveryError(ServiceError):
+    """Some emails could not be delivered and stay queued for the next run."""
+
+    exit_code = 3
+
+
+class SourceError(ServiceError):
+    """Some units' sheets could not be read this run."""
+
+    exit_code = 4
+
+
+EXIT_CODES = {
+    0: "the job ran (whatever the units' state)",
+    1: "unexpected failure",
+    ConfigError.exit_code: "bad configuration",
+    DeliveryError.exit_code: "emails stay queued after a delivery failure",
+    SourceError.exit_code: "some sheets could not be read",
+}

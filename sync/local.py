@@ -1,0 +1,48 @@
+"""The local source: one .xlsx workbook per unit in a folder, one tab per form.
+
+Read with python-calamine (about 0.3 ms per small workbook, against about 7 ms for openpyxl in
+read-only mode: 1 s rather than 23 s at 3,321 units).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator, Mapping, Sequence
+
+from python_calamine import CalamineError, CalamineWorkbook
+
+from settings.schema import Unit
+from sync.source import SourceProblem, UnitFetch, match_tabs
+
+
+class LocalWorkbookSource:
+    """Workbooks named by each unit's ``sheet`` inside ``folder``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    def fetch(self, units: Sequence[Unit], tabs: Mapping[str, Sequence[str]]) -> Iterator[UnitFetch]:
+        for unit in units:
+            yield self.fetch_unit(unit, tabs.get(unit.id, ()))
+
+    def fetch_unit(self, unit: Unit, tabs: Sequence[str]) -> UnitFetch:
+        result = UnitFetch(unit_id=unit.id)
+        path = self.folder / unit.sheet
+        if not path.is_file():
+            result.problem = SourceProblem("no_workbook", {"file": unit.sheet})
+            return result
+        try:
+            workbook = CalamineWorkbook.from_path(str(path))
+            result.available_tabs = list(workbook.sheet_names)
+            matched = match_tabs(tabs, result.available_tabs)
+            for title in tabs:
+                if title not in matched:
+                    result.missing_tabs.append(title)
+                    continue
+                sheet = workbook.get_sheet_by_name(matched[title])
+                result.grids[title] = sheet.to_python(skip_empty_area=False)
+                result.actual_titles[title] = matched[title]
+        except (CalamineError, OSError, ValueError) as exc:
+            result.grids.clear()
+            result.problem = SourceProblem("unreadable_workbook", {"file": unit.sheet, "error": str(exc)})
+        return result
