@@ -189,3 +189,17 @@ def display_value(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return clean_text(value)[:60]
+
+
+def format_number(value: Any) -> str:
+    """A number written the vi-VN way (1.500; 2,5); anything else as it reads."""
+    if value is None:
+        return ""
+    try:
+        number = parse_number(value)
+    except UnreadableValue:
+        return display_value(value)
+    if number == number.to_integral_value():
+        return f"{int(number):,}".replace(",", ".")
+    text = f"{number:,f}".rstrip("0")
+    return text.replace(",", " ").replace(".", ",").replace(" ", ".")

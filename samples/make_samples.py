@@ -19,7 +19,7 @@ config.yaml; the scenarios below deliberately deviate from it to exercise the ch
 - 948 "Số buổi tuyên truyền miệng" = "mười hai" in the six-month topic row.
 - 949 lacks the "Tháng 7/2023" and the ad-hoc rows.
 - 950 sloppy headers (spaces, case), lower-case topic tab title, report dates typed as text,
-  one domain typed with old tone placement ("Văn hòa - xã hội").
+  one domain typed with old tone placement ("Văn hóa - xã hội", config says "Văn hoá").
 - 951 monthly tab missing, a header-only "Cam ket thang" tab instead; audience 15 < sessions 20.
 - TT01 (affiliated hospital union) six-month topic row and monthly rows, no exemplary tab.
 """
@@ -236,7 +236,7 @@ def build_unit(cfg, unit, idx, forms):
         tabs["topic_report"] = forms["topic_report"]["tab"].lower()
         for row in (*topic.values(), *monthly.values()):
             row["_date"] = row["_date"].strftime("%d/%m/%Y")
-        data["exemplary_people"][1]["domain"] = "Văn hòa - xã hội"
+        data["exemplary_people"][1]["domain"] = "Văn hóa - xã hội"
     elif uid == "951":
         data["commitment_monthly"] = {}
         tabs["commitment_monthly"] = "Cam ket thang"

@@ -99,6 +99,8 @@ class FormField(Strict):
             raise ValueError("a choice field needs a non-empty 'choices' list")
         if self.type != "choice" and self.choices:
             raise ValueError("'choices' is only for fields of type choice")
+        if (self.min is not None or self.max is not None) and not self.numeric:
+            raise ValueError("'min' and 'max' are only for integer, number and percent fields")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError("'min' is greater than 'max'")
         return self

@@ -1,0 +1,81 @@
+"""Command line of the reporting service: parse arguments, load config, call one library function."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+import zoneinfo
+from pathlib import Path
+
+import click
+
+from service.errors import ServiceError
+from settings import Config, load_config
+
+pass_config = click.make_pass_decorator(Config)
+
+
+def _today(value: str | None, config: Config) -> dt.date:
+    """--today, or the date now in the organisation's time zone (cron runs in UTC)."""
+    if value:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise click.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form", param_hint="--today") from exc
+    return dt.datetime.now(zoneinfo.ZoneInfo(config.organisation.timezone)).date()
+
+
+class ServiceGroup(click.Group):
+    """Turns the service's expected failures into a message and their documented exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ServiceError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=ServiceGroup)
+@click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Config file (default: config.yaml beside main.py).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
+    """Collect the units' periodic reports, check them and tell the province who is late.
+
+    \b
+    Example:
+        python main.py check --today 2023-07-20
+    """
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = load_config(config_path)
+
+
+@cli.command()
+@click.option("--today", help="Judge as if today were this date (YYYY-MM-DD).")
+@click.option("--unit", "unit_id", help="Only this unit (its id in config).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines instead of tables.")
+@pass_config
+def check(config: Config, today: str | None, unit_id: str | None, as_json: bool) -> None:
+    """Read every unit's sheet and show each report's status and every finding.
+
+    Exits 0 when it ran, whatever state the units' reports are in.
+
+    \b
+    Example:
+        python main.py check --today 2023-07-20
+        python main.py check --unit 944 --json
+    """
+    from service.check import check_command
+
+    if unit_id and unit_id not in {u.id for u in config.units}:
+        raise click.BadParameter(f"no unit with id {unit_id!r} in config", param_hint="--unit")
+    click.echo(check_command(config, _today(today, config), unit_id, as_json))
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

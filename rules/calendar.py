@@ -1,0 +1,187 @@
+"""Reporting periods, working days and deadlines.
+
+A period runs from ``cutoff_day`` of one month to the day before ``cutoff_day`` of the next
+(15th → 14th by default): monthly, six-monthly (15/12 of the year before → 14/06) and yearly
+(15/12 → 14/12), plus ad-hoc periods listed in config. A deadline is the cut-off plus N
+working days (Vietnamese public holidays from the ``holidays`` package, weekends, extra days off).
+"""
+
+from __future__ import annotations
+
+import calendar as stdlib_calendar
+import datetime as dt
+import re
+from functools import cached_property
+from typing import Any, Iterable
+
+import holidays
+
+from rules.messages import period_label
+from rules.model import Period
+from rules.normalize import ascii_fold, fold, parse_number
+from settings.schema import AdHocPeriod, Calendar
+
+ONE_DAY = dt.timedelta(days=1)
+
+
+class WorkingDays:
+    """Which days the provincial office works: Monday–Friday minus public holidays and days off."""
+
+    def __init__(self, calendar: Calendar) -> None:
+        self._country = calendar.holidays_country
+        self._days_off = set(calendar.extra_days_off)
+        self._working = set(calendar.extra_working_days)
+
+    @cached_property
+    def _holidays(self) -> holidays.HolidayBase:
+        return holidays.country_holidays(self._country)
+
+    def is_working_day(self, day: dt.date) -> bool:
+        if day in self._working:
+            return True
+        return day.weekday() < 5 and day not in self._days_off and day not in self._holidays
+
+    def next_working_day(self, day: dt.date) -> dt.date:
+        """``day`` itself when it is a working day, else the first working day after it."""
+        while not self.is_working_day(day):
+            day += ONE_DAY
+        return day
+
+    def add_working_days(self, day: dt.date, count: int) -> dt.date:
+        """The ``count``-th working day after ``day`` (``day`` rolled forward when count is 0)."""
+        if count == 0:
+            return self.next_working_day(day)
+        while count:
+            day += ONE_DAY
+            if self.is_working_day(day):
+                count -= 1
+        return day
+
+
+def _month_end(year: int, month: int, cutoff_day: int) -> dt.date:
+    if cutoff_day == 1:
+        return dt.date(year, month, stdlib_calendar.monthrange(year, month)[1])
+    return dt.date(year, month, cutoff_day - 1)
+
+
+def _previous_month(year: int, month: int) -> tuple[int, int]:
+    return (year - 1, 12) if month == 1 else (year, month - 1)
+
+
+def monthly_period(year: int, month: int, cutoff_day: int = 15) -> Period:
+    start = _month_end(*_previous_month(year, month), cutoff_day) + ONE_DAY
+    return Period(
+        id=f"{year}-M{month:02d}",
+        type="monthly",
+        year=year,
+        start=start,
+        end=_month_end(year, month, cutoff_day),
+        label=period_label("monthly", month=month, year=year),
+    )
+
+
+def six_monthly_period(year: int, cutoff_day: int = 15) -> Period:
+    return Period(
+        id=f"{year}-H1",
+        type="six_monthly",
+        year=year,
+        start=_month_end(year - 1, 12, cutoff_day) + ONE_DAY,
+        end=_month_end(year, 6, cutoff_day),
+        label=period_label("six_monthly", year=year),
+    )
+
+
+def yearly_period(year: int, cutoff_day: int = 15) -> Period:
+    return Period(
+        id=f"{year}-Y",
+        type="yearly",
+        year=year,
+        start=_month_end(year - 1, 12, cutoff_day) + ONE_DAY,
+        end=_month_end(year, 12, cutoff_day),
+        label=period_label("yearly", year=year),
+    )
+
+
+def ad_hoc_period(spec: AdHocPeriod) -> Period:
+    return Period(
+        id=spec.id, type="ad_hoc", year=spec.end.year, start=spec.start, end=spec.end, label=spec.label
+    )
+
+
+def due_date(period: Period, calendar: Calendar, working_days: WorkingDays) -> dt.date:
+    """The last day a report for ``period`` counts as on time."""
+    if period.type == "ad_hoc":
+        return next(a.deadline for a in calendar.ad_hoc if a.id == period.id)
+    rule = calendar.deadline_rule(period.type)
+    if rule.count == "working":
+        return working_days.add_working_days(period.end, rule.days)
+    return working_days.next_working_day(period.end + dt.timedelta(days=rule.days))
+
+
+def standard_periods(period_type: str, years: Iterable[int], cutoff_day: int) -> list[Period]:
+    periods: list[Period] = []
+    for year in years:
+        if period_type == "monthly":
+            periods.extend(monthly_period(year, m, cutoff_day) for m in range(1, 13))
+        elif period_type == "six_monthly":
+            periods.append(six_monthly_period(year, cutoff_day))
+        elif period_type == "yearly":
+            periods.append(yearly_period(year, cutoff_day))
+    return periods
+
+
+def periods_in_view(
+    period_type: str, calendar: Calendar, today: dt.date, working_days: WorkingDays
+) -> list[tuple[Period, dt.date]]:
+    """Periods of ``period_type`` worth showing on ``today``, each with its deadline.
+
+    A period is in view once it has started, if it ends on or after ``calendar.start`` and its
+    deadline is no more than ``lookback_days`` before today.
+    """
+    oldest = today - dt.timedelta(days=calendar.lookback_days)
+    if period_type == "ad_hoc":
+        candidates = [ad_hoc_period(a) for a in calendar.ad_hoc]
+    else:
+        years = range(calendar.start.year, today.year + 2)
+        candidates = standard_periods(period_type, years, calendar.cutoff_day)
+    in_view = []
+    for period in candidates:
+        if period.end < calendar.start or period.start > today:
+            continue
+        deadline = due_date(period, calendar, working_days)
+        if deadline >= oldest:
+            in_view.append((period, deadline))
+    return in_view
+
+
+_MONTHLY = re.compile(r"^(?:thang|t)?\s*(\d{1,2})\s*[/.\-]\s*(\d{4})$")
+_SIX_MONTHLY = re.compile(r"^(?:so ket\s+)?6\s*(?:thang|t)\b.*?(\d{4})$")
+_YEARLY = re.compile(r"^(?:(?:ca|tong ket)\s+)?(?:nam\s*)?(\d{4})$")
+
+
+def parse_period(value: Any, calendar: Calendar) -> Period | None:
+    """The period a unit meant by what it typed in the period column, or None.
+
+    Accepts "Tháng 3/2023", "03/2023", "T3-2023"; "6 tháng đầu năm 2023", "6T/2023";
+    "Năm 2023", "2023"; a date (its month); an ad-hoc period's id, label or alias.
+    """
+    cutoff = calendar.cutoff_day
+    if isinstance(value, (dt.date, dt.datetime)):
+        return monthly_period(value.year, value.month, cutoff)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        year = int(parse_number(value))
+        return yearly_period(year, cutoff) if 2000 <= year <= 2100 and year == value else None
+    text = str(value).strip()
+    folded = fold(text)
+    for spec in calendar.ad_hoc:
+        if folded in {fold(spec.id), fold(spec.label), *(fold(a) for a in spec.aliases)}:
+            return ad_hoc_period(spec)
+    plain = ascii_fold(text)
+    if match := _MONTHLY.match(plain):
+        month, year = int(match.group(1)), int(match.group(2))
+        return monthly_period(year, month, cutoff) if 1 <= month <= 12 else None
+    if match := _SIX_MONTHLY.match(plain):
+        return six_monthly_period(int(match.group(1)), cutoff)
+    if match := _YEARLY.match(plain):
+        return yearly_period(int(match.group(1)), cutoff)
+    return None

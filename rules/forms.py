@@ -1,0 +1,224 @@
+"""Reading a raw cell grid as a form: match headers, find each row's period, type every value.
+
+Pure: (form, grid, calendar) → records and findings. Every cell that cannot be read becomes a
+finding naming its cell, never an exception and never a silent zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from rules.calendar import parse_period
+from rules.messages import finding_text
+from rules.model import Finding, Period
+from rules.normalize import (
+    UnreadableValue,
+    cell_ref,
+    clean_text,
+    display_value,
+    fold,
+    format_number,
+    is_missing,
+    parse_date,
+    parse_integer,
+    parse_number,
+    parse_percent,
+)
+from settings.schema import Calendar, Form, FormField
+
+
+@dataclass
+class Record:
+    """One data row of a form, its values typed (None when empty or unreadable)."""
+
+    period: Period
+    row: int
+    values: dict[str, Any]
+    cells: dict[str, str]
+    report_date: dt.date | None
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass
+class FormReading:
+    """A form's tab read: records by period id, and problems with the tab as a whole."""
+
+    form_key: str
+    tab: str
+    records: dict[str, list[Record]] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    missing_required: list[str] = field(default_factory=list)
+
+
+_PARSERS = {
+    "integer": parse_integer,
+    "number": parse_number,
+    "percent": parse_percent,
+    "date": parse_date,
+}
+
+
+def read_value(spec: FormField, raw: Any) -> Any:
+    """The typed value of one cell; raise UnreadableValue with a reason code."""
+    if spec.type == "text":
+        return clean_text(raw)
+    if spec.type == "choice":
+        wanted = fold(clean_text(raw))
+        for choice in spec.choices or ():
+            if fold(choice) == wanted:
+                return choice
+        raise UnreadableValue("not_a_choice")
+    value = _PARSERS[spec.type](raw)
+    if spec.min is not None and value < Decimal(str(spec.min)):
+        raise UnreadableValue("below_min")
+    if spec.max is not None and value > Decimal(str(spec.max)):
+        raise UnreadableValue("above_max")
+    return value
+
+
+def _header_columns(form: Form, header: list[Any], unit_id: str, tab: str, row: int) -> tuple[dict[str, int], list[Finding]]:
+    """Column index per folded header label; duplicates reported, the first one kept."""
+    columns: dict[str, int] = {}
+    findings = []
+    for index, raw in enumerate(header):
+        if is_missing(raw):
+            continue
+        key = fold(str(raw))
+        if key in columns:
+            findings.append(
+                Finding(
+                    unit_id, "duplicate_column",
+                    finding_text("duplicate_column", label=clean_text(raw), cell=cell_ref(tab, row, index)),
+                    severity="medium", blocking=False, form_key=form.key, tab=tab,
+                    cell=cell_ref(tab, row, index), field_label=clean_text(raw),
+                )
+            )
+            continue
+        columns[key] = index
+    return columns, findings
+
+
+def _find_column(columns: dict[str, int], *labels: str) -> int | None:
+    return next((columns[fold(lbl)] for lbl in labels if fold(lbl) in columns), None)
+
+
+def read_form(form: Form, grid: list[list[Any]], tab: str, unit_id: str, calendar: Calendar) -> FormReading:
+    """Read ``grid`` (rows of raw cells from any source) as ``form``; ``tab`` is the actual title."""
+    reading = FormReading(form_key=form.key, tab=tab)
+    header_index = form.header_row - 1
+    header = grid[header_index] if len(grid) > header_index else []
+    columns, reading.findings = _header_columns(form, list(header), unit_id, tab, header_index)
+
+    def missing_column(label: str, blocking: bool) -> Finding:
+        return Finding(
+            unit_id, "missing_column",
+            finding_text("missing_column", tab=tab, label=label, row=form.header_row),
+            blocking=blocking, severity="high" if blocking else "low",
+            form_key=form.key, tab=tab, field_label=label,
+        )
+
+    period_col = _find_column(columns, form.period_label)
+    if period_col is None:
+        reading.findings.append(missing_column(form.period_label, True))
+        return reading
+    date_col = _find_column(columns, form.report_date_label) if form.report_date_label else None
+    field_cols: dict[str, int] = {}
+    for spec in form.fields:
+        index = _find_column(columns, spec.label, *spec.aliases)
+        if index is None:
+            reading.findings.append(missing_column(spec.label, spec.required))
+            if spec.required:
+                reading.missing_required.append(spec.key)
+        else:
+            field_cols[spec.key] = index
+
+    for row_index in range(header_index + 1, len(grid)):
+        row = grid[row_index]
+        if all(is_missing(v) for v in row):
+            continue
+        record = _read_row(form, row, row_index, tab, unit_id, calendar, period_col, date_col, field_cols)
+        if record is None:
+            raw = row[period_col] if period_col < len(row) else None
+            cell = cell_ref(tab, row_index, period_col)
+            reading.findings.append(
+                Finding(
+                    unit_id, "unknown_period",
+                    finding_text("unknown_period", cell=cell, value=display_value(raw) if not is_missing(raw) else ""),
+                    form_key=form.key, tab=tab, cell=cell, field_label=form.period_label,
+                )
+            )
+            continue
+        reading.records.setdefault(record.period.id, []).append(record)
+
+    if form.layout == "per_period":
+        for period_id, records in reading.records.items():
+            for dropped in records[:-1]:
+                cell = cell_ref(tab, dropped.row, period_col)
+                reading.findings.append(
+                    Finding(
+                        unit_id, "duplicate_period",
+                        finding_text("duplicate_period", period=dropped.period.label, cell=cell),
+                        severity="medium", blocking=False, form_key=form.key,
+                        period_id=period_id, tab=tab, cell=cell, field_label=form.period_label,
+                    )
+                )
+            reading.records[period_id] = records[-1:]
+    return reading
+
+
+def _read_row(
+    form: Form, row: list[Any], row_index: int, tab: str, unit_id: str, calendar: Calendar,
+    period_col: int, date_col: int | None, field_cols: dict[str, int],
+) -> Record | None:
+    def cell_value(index: int | None) -> Any:
+        return row[index] if index is not None and index < len(row) else None
+
+    raw_period = cell_value(period_col)
+    period = None if is_missing(raw_period) else parse_period(raw_period, calendar)
+    if period is None:
+        return None
+    record = Record(period=period, row=row_index, values={}, cells={}, report_date=None)
+
+    def finding(code: str, spec_label: str, cell: str, raw: Any = None, **extra: Any) -> Finding:
+        return Finding(
+            unit_id, code,
+            finding_text(code, cell=cell, label=spec_label, value=display_value(raw) if raw is not None else "", **extra),
+            form_key=form.key, period_id=period.id, tab=tab, cell=cell, field_label=spec_label,
+        )
+
+    if date_col is not None and not is_missing(cell_value(date_col)):
+        raw = cell_value(date_col)
+        try:
+            record.report_date = parse_date(raw)
+        except UnreadableValue:
+            found = finding("not_a_date", form.report_date_label or "", cell_ref(tab, row_index, date_col), raw)
+            record.findings.append(Finding(**{**found.as_dict(), "blocking": False, "severity": "low"}))
+
+    for spec in form.fields:
+        index = field_cols.get(spec.key)
+        if index is None:
+            record.values[spec.key] = None
+            continue
+        cell = cell_ref(tab, row_index, index)
+        record.cells[spec.key] = cell
+        raw = cell_value(index)
+        if is_missing(raw):
+            record.values[spec.key] = None
+            if spec.required:
+                record.findings.append(finding("missing_value", spec.label, cell))
+            continue
+        try:
+            record.values[spec.key] = read_value(spec, raw)
+        except UnreadableValue as exc:
+            record.values[spec.key] = None
+            extra = {
+                "min": format_number(spec.min),
+                "max": format_number(spec.max),
+                "choices": ", ".join(spec.choices or ()),
+            }
+            shown = format_number(raw) if exc.code in ("below_min", "above_max") else raw
+            record.findings.append(finding(exc.code, spec.label, cell, shown, **extra))
+    return record

@@ -1,0 +1,169 @@
+"""`check`: read every unit's sheet, judge it, remember first-seen submissions, and show it all."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from rules.judge import judge, owed_tabs, read_unit
+from rules.messages import status_text, text
+from rules.model import Finding, Judgement, Period, ReportStatus
+from settings.schema import Config
+from sync import state
+from sync.factory import build_source
+from sync.source import Source
+
+
+def collect(
+    config: Config,
+    today: dt.date,
+    unit_ids: list[str] | None = None,
+    source: Source | None = None,
+    command: str = "check",
+    full: bool = False,
+) -> Judgement:
+    """Pull every unit's sheet, judge on ``today`` and record what was first seen complete."""
+    units = [u for u in config.units if unit_ids is None or u.id in unit_ids]
+    source = source or build_source(config, full=full)
+    tabs = {unit.id: owed_tabs(config, unit) for unit in units}
+    readings = {fetch.unit_id: read_unit(config, fetch) for fetch in source.fetch(units, tabs)}
+    connection = state.connect(config.state_file)
+    try:
+        first_run = not state.has_previous_run(connection)
+        judgement = judge(
+            config, readings, today, state.load_first_complete(connection), first_run, unit_ids
+        )
+        state.save_first_complete(connection, judgement.first_complete)
+        state.record_run(connection, command, today)
+    finally:
+        connection.close()
+    return judgement
+
+
+def short_label(period: Period) -> str:
+    if period.type == "ad_hoc":
+        return period.id
+    return text("period_short", period.type, month=period.end.month, year=period.year)
+
+
+def _number(value: Any) -> Any:
+    """Decimal → int or float, for JSON."""
+    if value is None or isinstance(value, (int, str, bool)):
+        return value
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def report_as_dict(report: ReportStatus) -> dict[str, Any]:
+    return {
+        "unit_id": report.unit_id,
+        "form": report.form_key,
+        "period": report.period.id,
+        "period_label": report.period.label,
+        "period_type": report.period.type,
+        "start": report.period.start.isoformat(),
+        "end": report.period.end.isoformat(),
+        "deadline": report.deadline.isoformat(),
+        "status": report.status,
+        "status_text": status_text(report.status),
+        "submitted_on": report.submitted_on.isoformat() if report.submitted_on else None,
+        "overdue": report.overdue,
+        "finding_count": len(report.findings),
+        "values": {k: _number(v) for k, v in report.values.items()},
+        "rows": [{k: _number(v) for k, v in row.items()} for row in report.rows],
+    }
+
+
+def judgement_as_dict(config: Config, judgement: Judgement) -> dict[str, Any]:
+    """Everything `check --json` prints."""
+    shown = {r.unit_id for r in judgement.reports} | {f.unit_id for f in judgement.unit_findings}
+    return {
+        "today": judgement.today.isoformat(),
+        "units": [
+            {"id": u.id, "name": u.name, "kind": u.kind} for u in config.units if u.id in shown
+        ],
+        "reports": [report_as_dict(r) for r in judgement.reports],
+        "summaries": [
+            {
+                "form": s.form_key,
+                "period": s.period.id,
+                "period_label": s.period.label,
+                "deadline": s.deadline.isoformat(),
+                **{k: getattr(s, k) for k in ("expected", "submitted", "complete", "on_time", "late", "incomplete", "missing", "not_yet_due")},
+                "submitted_rate": s.rate(s.submitted),
+                "complete_rate": s.rate(s.complete),
+                "on_time_rate": s.rate(s.on_time),
+            }
+            for s in judgement.summaries
+        ],
+        "findings": [f.as_dict() for f in judgement.findings()],
+    }
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return lines
+
+
+def render_text(config: Config, judgement: Judgement) -> str:
+    """One table per form (units × periods in view), its summary line, then every finding."""
+    lines: list[str] = []
+    for form in config.forms:
+        reports = [r for r in judgement.reports if r.form_key == form.key]
+        if not reports:
+            continue
+        periods = list(dict.fromkeys(r.period for r in reports))
+        by_cell = {(r.unit_id, r.period.id): r for r in reports}
+        header = [text("check_table", "unit")] + [short_label(p) for p in periods] + [text("check_table", "findings")]
+        rows = [header]
+        for unit in config.units:
+            cells = [by_cell.get((unit.id, p.id)) for p in periods]
+            if not any(cells):
+                continue
+            count = sum(len(c.findings) for c in cells if c)
+            count += sum(1 for f in judgement.unit_findings if f.unit_id == unit.id and f.form_key in (None, form.key))
+            rows.append(
+                [f"{unit.id} {unit.name}"]
+                + [text("status_short", c.status) if c else "" for c in cells]
+                + [str(count)]
+            )
+        deadline_row = [text("check_table", "deadline")] + [
+            by_cell_deadline.strftime("%d/%m/%Y") for by_cell_deadline in (next(r.deadline for r in reports if r.period == p) for p in periods)
+        ] + [""]
+        lines.append(f"{form.title} («{form.tab}»)")
+        lines.extend(_table(rows + [deadline_row]))
+        for summary in (s for s in judgement.summaries if s.form_key == form.key):
+            lines.append(
+                f"  {summary.period.label}: "
+                + text("check_table", "summary", **{k: getattr(summary, k) for k in ("expected", "submitted", "complete", "on_time", "late", "missing")})
+            )
+        lines.append("")
+    lines.append(text("check_table", "findings_title"))
+    findings = judgement.findings()
+    labels = {r.period.id: r.period.label for r in judgement.reports}
+    if not findings:
+        lines.append("  " + text("check_table", "no_findings"))
+    for unit in config.units:
+        mine = [f for f in findings if f.unit_id == unit.id]
+        if mine:
+            lines.append(f"{unit.id} {unit.name}")
+            lines.extend(f"  - {_finding_line(f, labels)}" for f in mine)
+    return "\n".join(lines)
+
+
+def _finding_line(finding: Finding, period_labels: dict[str, str]) -> str:
+    if finding.period_id in period_labels:
+        return f"[{period_labels[finding.period_id]}] {finding.message}"
+    return finding.message
+
+
+def check_command(config: Config, today: dt.date, unit_id: str | None, as_json: bool) -> str:
+    """What `python main.py check` prints."""
+    judgement = collect(config, today, [unit_id] if unit_id else None)
+    if as_json:
+        return json.dumps(judgement_as_dict(config, judgement), ensure_ascii=False, indent=2)
+    return render_text(config, judgement)
