@@ -1,0 +1,39 @@
+"""Shared fixtures: the shipped config pointed at a temporary state file and outbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from settings import load_config
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_TODAY = "2023-07-20"
+
+
+def write_config(tmp_path: Path, **overrides) -> Path:
+    """A copy of config.yaml whose paths stay valid from tmp_path, with top-level overrides."""
+    raw = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+    raw["state_file"] = str(tmp_path / "state.sqlite3")
+    if raw["source"]["kind"] == "local":
+        raw["source"]["folder"] = str(REPO / raw["source"]["folder"])
+    raw.setdefault("mail", {}).setdefault("delivery", {"transport": "outbox"})
+    if raw["mail"]["delivery"].get("transport", "outbox") == "outbox":
+        raw["mail"]["delivery"]["folder"] = str(tmp_path / "outbox")
+    raw.update(overrides)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    """The shipped configuration, with state and outbox under tmp_path."""
+    return write_config(tmp_path)
+
+
+@pytest.fixture
+def config(config_path: Path):
+    return load_config(config_path)
