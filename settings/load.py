@@ -39,7 +39,7 @@ def _resolve_paths(config: Config, base: Path) -> Config:
     """Relative paths in config are relative to the config file, not to the working directory."""
 
     def absolute(path: Path | None) -> Path | None:
-        return None if path is None or path.is_absolute() else base / path
+        return path if path is None or path.is_absolute() else base / path
 
     updates: dict = {"state_file": absolute(config.state_file)}
     source = config.source
@@ -47,7 +47,7 @@ def _resolve_paths(config: Config, base: Path) -> Config:
         updates["source"] = source.model_copy(update={"folder": absolute(source.folder)})
     else:
         creds = [
-            c.model_copy(update={"key_file": absolute(c.key_file) or c.key_file})
+            c.model_copy(update={"key_file": absolute(c.key_file)})
             for c in source.credentials
         ]
         updates["source"] = source.model_copy(update={"credentials": creds})
@@ -56,7 +56,7 @@ def _resolve_paths(config: Config, base: Path) -> Config:
     if delivery.transport == "smtp":
         delivery_updates = {
             "outbox_folder": absolute(delivery.outbox_folder),
-            "password_file": absolute(delivery.password_file) or delivery.password_file,
+            "password_file": absolute(delivery.password_file),
         }
     updates["mail"] = config.mail.model_copy(
         update={"delivery": delivery.model_copy(update=delivery_updates)}

@@ -1,0 +1,284 @@
+"""The HTTP shell of the Google source: one authorised gspread client per service account
+(optionally pointed at a local server), a token bucket per account, and bounded retries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+from urllib.parse import urlsplit
+
+import google.auth.exceptions
+import gspread
+import requests
+import tenacity
+from google.auth.transport.requests import AuthorizedSession
+from google.oauth2 import service_account
+from gspread.exceptions import APIError
+
+from service.errors import ConfigError
+from settings.schema import Credential, GoogleSource, Retry
+
+T = TypeVar("T")
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+
+SCOPES = [*gspread.auth.READONLY_SCOPES, "https://www.googleapis.com/auth/drive.metadata.readonly"]
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+# Without a timeout a hung connection would stall the cron job for ever; a timeout is retried.
+REQUEST_TIMEOUT_SECONDS = 60.0
+_RETRYABLE_STATUS = {408, 429}
+# Drive (not Sheets) reports its rate limits as 403 with one of these reasons.
+_RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
+
+
+def redirect(url: str, api_base: str | None) -> str:
+    """``url`` with a Google API host replaced by ``api_base`` (tests and benchmarks only)."""
+    if not api_base:
+        return url
+    parts = urlsplit(url)
+    if not (parts.hostname or "").endswith("googleapis.com"):
+        return url
+    return api_base.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+class RedirectingSession(AuthorizedSession):
+    """google-auth's authorised session, sending every Google API call to ``api_base`` when set.
+
+    gspread hard-codes its URLs, so rewriting them at the session is what lets real gspread and
+    google-auth code talk to a local fake.
+    """
+
+    def __init__(self, credentials: service_account.Credentials, api_base: str | None) -> None:
+        super().__init__(credentials)
+        self.api_base = api_base
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+        return super().request(method, redirect(url, self.api_base), *args, **kwargs)
+
+
+def load_service_account(
+    credential: Credential, index: int, api_base: str | None = None
+) -> service_account.Credentials:
+    """Read-only service-account credentials from the key file in config or the environment."""
+    where = f"source.credentials.{index}.key_file"
+    path = credential.key_file or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    if not path:
+        raise ConfigError(f"{where}: not set, and GOOGLE_APPLICATION_CREDENTIALS is empty")
+    try:
+        info = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read {path}: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {path} is not a JSON key file") from exc
+    if not isinstance(info, dict) or info.get("type") != "service_account":
+        raise ConfigError(f"{where}: {path} is not a service-account key (\"type\": \"service_account\")")
+    info = {**info, "token_uri": redirect(info.get("token_uri") or GOOGLE_TOKEN_URI, api_base)}
+    try:
+        return service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
+    except (ValueError, KeyError) as exc:
+        # google-auth's message names missing fields; it never echoes the private key.
+        raise ConfigError(f"{where}: {path}: {exc}") from exc
+
+
+class TokenBucket:
+    """Keeps one service account under its read quota.
+
+    It refills at ``per_minute`` a minute and holds a burst of a tenth of that, so any 60-second
+    window sees at most ``per_minute`` + burst requests: 60 at the default 55, Google's quota.
+    """
+
+    def __init__(self, per_minute: int, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+        self.rate = per_minute / 60.0
+        self.capacity = max(1.0, per_minute / 10.0)
+        self.tokens = self.capacity
+        self.clock = clock
+        self.sleep = sleep
+        self.updated = clock()
+        self.waited = 0.0
+
+    def _refill(self) -> None:
+        now = self.clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+
+    def acquire(self) -> None:
+        """Take one token, sleeping until there is one."""
+        self._refill()
+        if self.tokens < 1.0:
+            wait = (1.0 - self.tokens) / self.rate
+            self.sleep(wait)
+            self.waited += wait
+            self._refill()
+            # A sleep that returned early (coarse clock, injected no-op) must not starve the caller.
+            self.tokens = max(self.tokens, 1.0)
+        self.tokens -= 1.0
+
+
+def status_of(exc: BaseException) -> int | None:
+    return exc.response.status_code if isinstance(exc, APIError) else None
+
+
+def _error_reasons(exc: APIError) -> set[str]:
+    errors = exc.error.get("errors") if isinstance(exc.error, dict) else None
+    return {e.get("reason", "") for e in errors or () if isinstance(e, dict)}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth another attempt: 408, 429, 5xx, a rate-limit 403, a timeout or a dropped connection."""
+    if isinstance(exc, APIError):
+        code = exc.response.status_code
+        if code in _RETRYABLE_STATUS or code >= 500:
+            return True
+        return code == 403 and bool(_error_reasons(exc) & _RATE_LIMIT_REASONS)
+    return isinstance(
+        exc,
+        (
+            requests.Timeout,
+            requests.ConnectionError,
+            requests.exceptions.ChunkedEncodingError,
+            google.auth.exceptions.TransportError,
+        ),
+    )
+
+
+def retry_after_seconds(exc: BaseException, now: dt.datetime | None = None) -> float | None:
+    """The server's Retry-After (seconds or an HTTP date), if it sent one."""
+    if not isinstance(exc, APIError):
+        return None
+    value = exc.response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+def describe(exc: BaseException) -> str:
+    """A short, secret-free account of a failure, for a finding or the doctor."""
+    if isinstance(exc, APIError):
+        status = exc.error.get("status", "") if isinstance(exc.error, dict) else ""
+        # A body that is not Google's JSON leaves gspread's parse error in "status": drop it.
+        status = status if re.fullmatch(r"[A-Z_]+", str(status)) else ""
+        return f"HTTP {exc.response.status_code} {status}".strip()
+    return type(exc).__name__
+
+
+class GaveUp(Exception):
+    """A call still failed transiently when its attempts or its time ran out."""
+
+    def __init__(self, last: BaseException, attempts: int, seconds: float) -> None:
+        super().__init__(f"{describe(last)} after {attempts} attempt(s) in {seconds:.0f} s")
+        self.last = last
+        self.attempts = attempts
+
+    @property
+    def quota(self) -> bool:
+        return status_of(self.last) == 429
+
+
+class RetryPolicy:
+    """Exponential back-off with full jitter, honouring Retry-After, bounded in attempts and time.
+
+    Written on tenacity rather than gspread's BackOffHTTPClient, which never gives up.
+    """
+
+    def __init__(self, retry: Retry, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+        self.retry = retry
+        self.clock = clock
+        self.sleep = sleep
+        self._backoff = tenacity.wait_random_exponential(multiplier=retry.initial_wait, max=retry.max_wait)
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        server = retry_after_seconds(exc) if exc else None
+        return max(self._backoff(state), server or 0.0)
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """``fn()``, retried while it fails transiently; raise GaveUp when the budget runs out."""
+        start = self.clock()
+
+        def out_of_budget(state: tenacity.RetryCallState) -> bool:
+            # tenacity computes the next wait before asking, so a wait that would end past
+            # max_seconds stops now instead of sleeping first.
+            if state.attempt_number >= self.retry.max_attempts:
+                return True
+            return self.clock() - start + state.upcoming_sleep > self.retry.max_seconds
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(is_transient),
+            stop=out_of_budget,
+            wait=self._wait,
+            sleep=self.sleep,
+        )
+        try:
+            return retrying(fn)
+        except tenacity.RetryError as err:
+            last = err.last_attempt
+            raise GaveUp(last.exception(), last.attempt_number, self.clock() - start) from last.exception()
+
+
+@dataclass
+class Lane:
+    """One service account: its client, its quota bucket, and what stopped it this run."""
+
+    email: str
+    credentials: service_account.Credentials
+    client: gspread.Client
+    retry: RetryPolicy
+    bucket: TokenBucket | None
+    broken: str | None = None
+    quota_strikes: int = field(default=0)
+
+    @property
+    def http(self) -> gspread.HTTPClient:
+        return self.client.http_client
+
+    def sheets_call(self, fn: Callable[[], T]) -> T:
+        """A Sheets read: every attempt takes a token, since every attempt counts against quota."""
+
+        def attempt() -> T:
+            if self.bucket is not None:
+                self.bucket.acquire()
+            return fn()
+
+        return self.retry.call(attempt)
+
+    def drive_call(self, fn: Callable[[], T]) -> T:
+        """A Drive call: Drive's quota is separate and generous, so no bucket."""
+        return self.retry.call(fn)
+
+
+def build_lane(
+    credential: Credential,
+    index: int,
+    source: GoogleSource,
+    clock: Clock = time.monotonic,
+    sleep: Sleep = time.sleep,
+    throttle: bool = True,
+) -> Lane:
+    """A ready client for one configured credential; raise ConfigError if its key is unusable."""
+    credentials = load_service_account(credential, index, source.api_base)
+    client = gspread.authorize(credentials, session=RedirectingSession(credentials, source.api_base))
+    client.set_timeout(REQUEST_TIMEOUT_SECONDS)
+    return Lane(
+        email=credentials.service_account_email,
+        credentials=credentials,
+        client=client,
+        retry=RetryPolicy(source.retry, clock, sleep),
+        bucket=TokenBucket(credential.reads_per_minute, clock, sleep) if throttle else None,
+    )
