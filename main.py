@@ -39,7 +39,10 @@ class ServiceGroup(click.Group):
 
 @click.group(cls=ServiceGroup)
 @click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
     help="Config file (default: config.yaml beside main.py).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
@@ -51,7 +54,9 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
     Example:
         python main.py check --today 2023-07-20
     """
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     ctx.obj = load_config(config_path)
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import calendar as stdlib_calendar
 import datetime as dt
 import re
+from collections.abc import Iterable
 from functools import cached_property
-from typing import Any, Iterable
+from typing import Any
 
 import holidays
 
@@ -103,9 +104,7 @@ def yearly_period(year: int, cutoff_day: int = 15) -> Period:
 
 
 def ad_hoc_period(spec: AdHocPeriod) -> Period:
-    return Period(
-        id=spec.id, type="ad_hoc", year=spec.end.year, start=spec.start, end=spec.end, label=spec.label
-    )
+    return Period(id=spec.id, type="ad_hoc", year=spec.end.year, start=spec.start, end=spec.end, label=spec.label)
 
 
 def due_date(period: Period, calendar: Calendar, working_days: WorkingDays) -> dt.date:

@@ -7,9 +7,9 @@ Parsed once at config load with Python's own parser, restricted to numbers, fiel
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, DivisionByZero, InvalidOperation
-from typing import Mapping
 
 _OPERATORS = {
     ast.Add: lambda a, b: a + b,

@@ -79,7 +79,9 @@ def read_value(spec: FormField, raw: Any) -> Any:
     return value
 
 
-def _header_columns(form: Form, header: list[Any], unit_id: str, tab: str, row: int) -> tuple[dict[str, int], list[Finding]]:
+def _header_columns(
+    form: Form, header: list[Any], unit_id: str, tab: str, row: int
+) -> tuple[dict[str, int], list[Finding]]:
     """Column index per folded header label; duplicates reported, the first one kept."""
     columns: dict[str, int] = {}
     findings = []
@@ -90,10 +92,15 @@ def _header_columns(form: Form, header: list[Any], unit_id: str, tab: str, row: 
         if key in columns:
             findings.append(
                 Finding(
-                    unit_id, "duplicate_column",
+                    unit_id,
+                    "duplicate_column",
                     finding_text("duplicate_column", label=clean_text(raw), cell=cell_ref(tab, row, index)),
-                    severity="medium", blocking=False, form_key=form.key, tab=tab,
-                    cell=cell_ref(tab, row, index), field_label=clean_text(raw),
+                    severity="medium",
+                    blocking=False,
+                    form_key=form.key,
+                    tab=tab,
+                    cell=cell_ref(tab, row, index),
+                    field_label=clean_text(raw),
                 )
             )
             continue
@@ -114,10 +121,14 @@ def read_form(form: Form, grid: list[list[Any]], tab: str, unit_id: str, calenda
 
     def missing_column(label: str, blocking: bool) -> Finding:
         return Finding(
-            unit_id, "missing_column",
+            unit_id,
+            "missing_column",
             finding_text("missing_column", tab=tab, label=label, row=form.header_row),
-            blocking=blocking, severity="high" if blocking else "low",
-            form_key=form.key, tab=tab, field_label=label,
+            blocking=blocking,
+            severity="high" if blocking else "low",
+            form_key=form.key,
+            tab=tab,
+            field_label=label,
         )
 
     period_col = _find_column(columns, form.period_label)
@@ -145,9 +156,13 @@ def read_form(form: Form, grid: list[list[Any]], tab: str, unit_id: str, calenda
             cell = cell_ref(tab, row_index, period_col)
             reading.findings.append(
                 Finding(
-                    unit_id, "unknown_period",
+                    unit_id,
+                    "unknown_period",
                     finding_text("unknown_period", cell=cell, value=display_value(raw) if not is_missing(raw) else ""),
-                    form_key=form.key, tab=tab, cell=cell, field_label=form.period_label,
+                    form_key=form.key,
+                    tab=tab,
+                    cell=cell,
+                    field_label=form.period_label,
                 )
             )
             continue
@@ -159,10 +174,16 @@ def read_form(form: Form, grid: list[list[Any]], tab: str, unit_id: str, calenda
                 cell = cell_ref(tab, dropped.row, period_col)
                 reading.findings.append(
                     Finding(
-                        unit_id, "duplicate_period",
+                        unit_id,
+                        "duplicate_period",
                         finding_text("duplicate_period", period=dropped.period.label, cell=cell),
-                        severity="medium", blocking=False, form_key=form.key,
-                        period_id=period_id, tab=tab, cell=cell, field_label=form.period_label,
+                        severity="medium",
+                        blocking=False,
+                        form_key=form.key,
+                        period_id=period_id,
+                        tab=tab,
+                        cell=cell,
+                        field_label=form.period_label,
                     )
                 )
             reading.records[period_id] = records[-1:]
@@ -170,8 +191,15 @@ def read_form(form: Form, grid: list[list[Any]], tab: str, unit_id: str, calenda
 
 
 def _read_row(
-    form: Form, row: list[Any], row_index: int, tab: str, unit_id: str, calendar: Calendar,
-    period_col: int, date_col: int | None, field_cols: dict[str, int],
+    form: Form,
+    row: list[Any],
+    row_index: int,
+    tab: str,
+    unit_id: str,
+    calendar: Calendar,
+    period_col: int,
+    date_col: int | None,
+    field_cols: dict[str, int],
 ) -> Record | None:
     def cell_value(index: int | None) -> Any:
         return row[index] if index is not None and index < len(row) else None
@@ -184,9 +212,16 @@ def _read_row(
 
     def finding(code: str, spec_label: str, cell: str, raw: Any = None, **extra: Any) -> Finding:
         return Finding(
-            unit_id, code,
-            finding_text(code, cell=cell, label=spec_label, value=display_value(raw) if raw is not None else "", **extra),
-            form_key=form.key, period_id=period.id, tab=tab, cell=cell, field_label=spec_label,
+            unit_id,
+            code,
+            finding_text(
+                code, cell=cell, label=spec_label, value=display_value(raw) if raw is not None else "", **extra
+            ),
+            form_key=form.key,
+            period_id=period.id,
+            tab=tab,
+            cell=cell,
+            field_label=spec_label,
         )
 
     if date_col is not None and not is_missing(cell_value(date_col)):

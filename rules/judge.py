@@ -75,8 +75,11 @@ def read_unit(config: Config, fetch: UnitFetch) -> UnitReading:
         if form.tab in fetch.missing_tabs:
             reading.findings.append(
                 Finding(
-                    fetch.unit_id, "missing_tab", finding_text("missing_tab", tab=form.tab, available=available),
-                    form_key=form.key, tab=form.tab,
+                    fetch.unit_id,
+                    "missing_tab",
+                    finding_text("missing_tab", tab=form.tab, available=available),
+                    form_key=form.key,
+                    tab=form.tab,
                 )
             )
         elif form.tab in fetch.grids:
@@ -131,9 +134,18 @@ def judge_report(
         if len(records) < form.min_rows:
             report.findings.append(
                 Finding(
-                    unit.id, "too_few_rows",
-                    finding_text("too_few_rows", period=period.label, tab=form_reading.tab, count=len(records), min_rows=form.min_rows),
-                    form_key=form_key, period_id=period.id, tab=form_reading.tab,
+                    unit.id,
+                    "too_few_rows",
+                    finding_text(
+                        "too_few_rows",
+                        period=period.label,
+                        tab=form_reading.tab,
+                        count=len(records),
+                        min_rows=form.min_rows,
+                    ),
+                    form_key=form_key,
+                    period_id=period.id,
+                    tab=form_reading.tab,
                 )
             )
     else:
@@ -210,4 +222,3 @@ def summarise(reports: list[ReportStatus]) -> list[PeriodSummary]:
         summary.missing += report.status == MISSING
         summary.not_yet_due += report.status == NOT_YET_DUE
     return sorted(summaries.values(), key=lambda s: (s.period.end, s.period.start, s.form_key))
-

@@ -5,8 +5,9 @@ with a missing-value strategy, an importance and a Vietnamese description.
 from __future__ import annotations
 
 import operator
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from rules.messages import finding_text
 from rules.model import Finding

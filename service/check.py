@@ -31,9 +31,7 @@ def collect(
     connection = state.connect(config.state_file)
     try:
         first_run = not state.has_previous_run(connection)
-        judgement = judge(
-            config, readings, today, state.load_first_complete(connection), first_run, unit_ids
-        )
+        judgement = judge(config, readings, today, state.load_first_complete(connection), first_run, unit_ids)
         state.save_first_complete(connection, judgement.first_complete)
         state.record_run(connection, command, today)
     finally:
@@ -81,9 +79,7 @@ def judgement_as_dict(config: Config, judgement: Judgement) -> dict[str, Any]:
     shown = {r.unit_id for r in judgement.reports} | {f.unit_id for f in judgement.unit_findings}
     return {
         "today": judgement.today.isoformat(),
-        "units": [
-            {"id": u.id, "name": u.name, "kind": u.kind} for u in config.units if u.id in shown
-        ],
+        "units": [{"id": u.id, "name": u.name, "kind": u.kind} for u in config.units if u.id in shown],
         "reports": [report_as_dict(r) for r in judgement.reports],
         "summaries": [
             {
@@ -91,7 +87,19 @@ def judgement_as_dict(config: Config, judgement: Judgement) -> dict[str, Any]:
                 "period": s.period.id,
                 "period_label": s.period.label,
                 "deadline": s.deadline.isoformat(),
-                **{k: getattr(s, k) for k in ("expected", "submitted", "complete", "on_time", "late", "incomplete", "missing", "not_yet_due")},
+                **{
+                    k: getattr(s, k)
+                    for k in (
+                        "expected",
+                        "submitted",
+                        "complete",
+                        "on_time",
+                        "late",
+                        "incomplete",
+                        "missing",
+                        "not_yet_due",
+                    )
+                },
                 "submitted_rate": s.rate(s.submitted),
                 "complete_rate": s.rate(s.complete),
                 "on_time_rate": s.rate(s.on_time),
@@ -104,7 +112,7 @@ def judgement_as_dict(config: Config, judgement: Judgement) -> dict[str, Any]:
 
 def _table(rows: list[list[str]]) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return lines
 
@@ -127,19 +135,29 @@ def render_text(config: Config, judgement: Judgement) -> str:
             count = sum(len(c.findings) for c in cells if c)
             count += sum(1 for f in judgement.unit_findings if f.unit_id == unit.id and f.form_key in (None, form.key))
             rows.append(
-                [f"{unit.id} {unit.name}"]
-                + [text("status_short", c.status) if c else "" for c in cells]
-                + [str(count)]
+                [f"{unit.id} {unit.name}"] + [text("status_short", c.status) if c else "" for c in cells] + [str(count)]
             )
-        deadline_row = [text("check_table", "deadline")] + [
-            by_cell_deadline.strftime("%d/%m/%Y") for by_cell_deadline in (next(r.deadline for r in reports if r.period == p) for p in periods)
-        ] + [""]
+        deadline_row = (
+            [text("check_table", "deadline")]
+            + [
+                by_cell_deadline.strftime("%d/%m/%Y")
+                for by_cell_deadline in (next(r.deadline for r in reports if r.period == p) for p in periods)
+            ]
+            + [""]
+        )
         lines.append(f"{form.title} («{form.tab}»)")
         lines.extend(_table(rows + [deadline_row]))
         for summary in (s for s in judgement.summaries if s.form_key == form.key):
             lines.append(
                 f"  {summary.period.label}: "
-                + text("check_table", "summary", **{k: getattr(summary, k) for k in ("expected", "submitted", "complete", "on_time", "late", "missing")})
+                + text(
+                    "check_table",
+                    "summary",
+                    **{
+                        k: getattr(summary, k)
+                        for k in ("expected", "submitted", "complete", "on_time", "late", "missing")
+                    },
+                )
             )
         lines.append("")
     lines.append(text("check_table", "findings_title"))

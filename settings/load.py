@@ -46,10 +46,7 @@ def _resolve_paths(config: Config, base: Path) -> Config:
     if source.kind == "local":
         updates["source"] = source.model_copy(update={"folder": absolute(source.folder)})
     else:
-        creds = [
-            c.model_copy(update={"key_file": absolute(c.key_file)})
-            for c in source.credentials
-        ]
+        creds = [c.model_copy(update={"key_file": absolute(c.key_file)}) for c in source.credentials]
         updates["source"] = source.model_copy(update={"credentials": creds})
     delivery = config.mail.delivery
     delivery_updates = {"folder": absolute(getattr(delivery, "folder", None))}
@@ -58,9 +55,7 @@ def _resolve_paths(config: Config, base: Path) -> Config:
             "outbox_folder": absolute(delivery.outbox_folder),
             "password_file": absolute(delivery.password_file),
         }
-    updates["mail"] = config.mail.model_copy(
-        update={"delivery": delivery.model_copy(update=delivery_updates)}
-    )
+    updates["mail"] = config.mail.model_copy(update={"delivery": delivery.model_copy(update=delivery_updates)})
     return config.model_copy(update=updates)
 
 

@@ -25,7 +25,9 @@ from pydantic import (
 from rules.expressions import Expression, ExpressionError, parse_expression
 from rules.normalize import fold
 
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
 
 
 def _check_email(value: str) -> str:
@@ -151,9 +153,7 @@ class Rule(Strict):
     operator: Literal["==", "!=", "<", "<=", ">", ">=", "compulsory_pair", "exclusive_pair"]
     right: str
     importance: Literal["high", "medium", "low"] = "medium"
-    missing_values: Literal["skip_if_any_missing", "skip_if_all_missing", "never_skip"] = (
-        "skip_if_any_missing"
-    )
+    missing_values: Literal["skip_if_any_missing", "skip_if_all_missing", "never_skip"] = "skip_if_any_missing"
     _left: Expression = PrivateAttr()
     _right: Expression = PrivateAttr()
 

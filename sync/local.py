@@ -6,8 +6,8 @@ read-only mode: 1 s rather than 23 s at 3,321 units).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
 
 from python_calamine import CalamineError, CalamineWorkbook
 

@@ -6,8 +6,9 @@ A source only fetches; matching tab titles, reading headers and parsing values i
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 from rules.normalize import fold
 from settings.schema import Unit

@@ -44,7 +44,7 @@ def record_run(connection: sqlite3.Connection, command: str, today: dt.date) -> 
     with connection:
         connection.execute(
             "INSERT INTO runs (command, today, started_at) VALUES (?, ?, ?)",
-            (command, today.isoformat(), dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
+            (command, today.isoformat(), dt.datetime.now(dt.UTC).isoformat(timespec="seconds")),
         )
 
 
@@ -53,9 +53,7 @@ def load_first_complete(connection: sqlite3.Connection) -> dict[tuple[str, str, 
     return {(u, f, p): dt.date.fromisoformat(d) for u, f, p, d in rows}
 
 
-def save_first_complete(
-    connection: sqlite3.Connection, first_complete: dict[tuple[str, str, str], dt.date]
-) -> None:
+def save_first_complete(connection: sqlite3.Connection, first_complete: dict[tuple[str, str, str], dt.date]) -> None:
     """Record when a report was first seen complete; an earlier record is never overwritten."""
     with connection:
         connection.executemany(

@@ -17,7 +17,7 @@ MONTHS = ["2023-M02", "2023-M03", "2023-M04", "2023-M05", "2023-M06", "2023-M07"
 
 def monthly(*statuses: str) -> dict[str, str]:
     """Statuses for Tháng 2 … Tháng 7/2023, plus Tháng 8 still running on 20/07/2023."""
-    return {f"commitment_monthly/{m}": s for m, s in zip(MONTHS, statuses)} | {"commitment_monthly/2023-M08": NYD}
+    return {f"commitment_monthly/{m}": s for m, s in zip(MONTHS, statuses, strict=True)} | {"commitment_monthly/2023-M08": NYD}
 
 
 def topic(ad_hoc: str | None, h1: str) -> dict[str, str]:
@@ -74,7 +74,14 @@ def test_every_sample_unit_has_its_expected_status(config_path):
 def test_summary_counts_per_period(config_path):
     data = check_json(config_path, "--today", SAMPLE_TODAY)
     h1 = next(s for s in data["summaries"] if s["form"] == "topic_report" and s["period"] == "2023-H1")
-    assert (h1["expected"], h1["submitted"], h1["complete"], h1["on_time"], h1["late"], h1["missing"]) == (12, 11, 8, 7, 1, 1)
+    assert (h1["expected"], h1["submitted"], h1["complete"], h1["on_time"], h1["late"], h1["missing"]) == (
+        12,
+        11,
+        8,
+        7,
+        1,
+        1,
+    )
     assert h1["on_time_rate"] == round(100 * 7 / 12, 1)
     assert h1["deadline"] == "2023-06-19"
 
