@@ -1,0 +1,250 @@
+"""The Google Sheets source: one values:batchGet per spreadsheet for all the tabs a unit owes,
+unchanged spreadsheets served from their last read, and every failure confined to its unit.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import google.auth.exceptions
+import requests
+from gspread.exceptions import APIError
+from gspread.urls import DRIVE_FILES_API_V3_URL
+
+from service.errors import ConfigError
+from settings.schema import Config, Unit
+from sync import state
+from sync.google_http import Clock, GaveUp, Lane, Sleep, build_lane, describe, status_of
+from sync.snapshots import FileVersion, SnapshotStore, fetch_file_versions
+from sync.source import Grid, SourceProblem, UnitFetch, match_tabs
+
+log = logging.getLogger(__name__)
+
+# Bounds every tab's read: far beyond any report form, small enough to cap a runaway sheet.
+READ_BOUNDS = "A1:ZZ5000"
+VALUE_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
+TITLES_ONLY = {"fields": "sheets.properties.title"}
+# After this many units of one account in a row give up on 429, its quota is spent for this run:
+# the rest of its units are reported unreadable at once rather than each waiting out the bound.
+QUOTA_STRIKES = 3
+
+_URL_ID = re.compile(r"/spreadsheets/(?:u/\d+/)?d/([A-Za-z0-9_-]+)")
+_BARE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def spreadsheet_id(sheet: str) -> str | None:
+    """The spreadsheet ID in a unit's ``sheet`` (a URL or a bare ID); None if there is none."""
+    found = _URL_ID.search(sheet)
+    if found:
+        return found.group(1)
+    sheet = sheet.strip()
+    return sheet if _BARE_ID.match(sheet) else None
+
+
+def a1_range(title: str) -> str:
+    """A whole-tab range: the title quoted, its apostrophes doubled, as the A1 grammar wants."""
+    return "'" + title.replace("'", "''") + "'!" + READ_BOUNDS
+
+
+def grids_from_batch(body: Mapping[str, Any], count: int) -> list[Grid]:
+    """The value ranges of a batchGet body, in the order asked; an empty tab has no "values"."""
+    ranges = body.get("valueRanges") or []
+    grids: list[Grid] = []
+    for index in range(count):
+        values = ranges[index].get("values", []) if index < len(ranges) else []
+        grids.append([list(row) for row in values])
+    return grids
+
+
+def is_unknown_range(exc: BaseException) -> bool:
+    """The 400 Google answers when a range names a tab the spreadsheet does not have."""
+    return (
+        isinstance(exc, APIError)
+        and exc.response.status_code == 400
+        and "Unable to parse range" in str(exc.error.get("message", ""))
+    )
+
+
+def problem_for(exc: BaseException, unit: Unit, service_account: str) -> SourceProblem:
+    """The finding a unit gets when its spreadsheet could not be read."""
+    status = status_of(exc)
+    if status == 403 and not isinstance(exc, GaveUp):
+        return SourceProblem("permission_denied", {"service_account": service_account})
+    if status == 404:
+        return SourceProblem("spreadsheet_not_found", {"sheet": unit.sheet})
+    return SourceProblem("unreadable_this_run", {"reason": str(exc) if isinstance(exc, GaveUp) else describe(exc)})
+
+
+def read_spreadsheet(lane: Lane, sheet_id: str, tabs: Sequence[str], known_titles: Mapping[str, str]) -> UnitFetch:
+    """Read ``tabs`` in one batchGet; on an unknown tab, list the titles once and match them.
+
+    ``known_titles`` (from the last read) lets a tab titled differently from the form (NFD, case)
+    be asked for by its real title at once, saving the failed batchGet and the title listing.
+    Raises APIError, GaveUp or a transport error; the caller turns them into a unit's problem.
+    """
+    result = UnitFetch(unit_id="")
+    if not tabs:
+        return result
+    wanted = {tab: known_titles.get(tab, tab) for tab in tabs}
+    try:
+        _read_titles(lane, sheet_id, wanted, result)
+        return result
+    except APIError as exc:
+        if not is_unknown_range(exc):
+            raise
+    meta = lane.sheets_call(lambda: lane.http.spreadsheets_get(sheet_id, params=dict(TITLES_ONLY)))
+    result.available_tabs = [s["properties"]["title"] for s in meta.get("sheets", [])]
+    matched = match_tabs(tabs, result.available_tabs)
+    result.missing_tabs = [tab for tab in tabs if tab not in matched]
+    if matched:
+        _read_titles(lane, sheet_id, matched, result)
+    return result
+
+
+def _read_titles(lane: Lane, sheet_id: str, titles: Mapping[str, str], result: UnitFetch) -> None:
+    """One batchGet of ``titles`` (form tab → actual title) into ``result``."""
+    ranges = [a1_range(actual) for actual in titles.values()]
+    # A fresh params dict per attempt: gspread writes "ranges" into the one it is given.
+    body = lane.sheets_call(lambda: lane.http.values_batch_get(sheet_id, ranges, params=dict(VALUE_PARAMS)))
+    for (tab, actual), grid in zip(titles.items(), grids_from_batch(body, len(ranges)), strict=True):
+        result.grids[tab] = grid
+        result.actual_titles[tab] = actual
+
+
+def list_versions(lane: Lane) -> dict[str, FileVersion]:
+    """Versions of the spreadsheets this account sees; empty (so all are read) if Drive fails."""
+
+    def page(params: dict[str, Any]) -> Mapping[str, Any]:
+        return lane.drive_call(lambda: lane.http.request("get", DRIVE_FILES_API_V3_URL, params=dict(params)).json())
+
+    try:
+        return fetch_file_versions(page)
+    except (APIError, GaveUp, requests.RequestException, google.auth.exceptions.GoogleAuthError, ValueError) as exc:
+        log.warning("Drive listing failed for %s (%s): every spreadsheet is read", lane.email, describe(exc))
+        return {}
+
+
+class GoogleSheetsSource:
+    """Units' Google Sheets, spread round-robin over the configured service accounts."""
+
+    def __init__(
+        self,
+        lanes: Sequence[Lane],
+        state_file: Path | str | None = None,
+        full: bool = False,
+    ) -> None:
+        if not lanes:
+            raise ValueError("at least one credential is needed")
+        self.lanes = list(lanes)
+        self.state_file = state_file
+        self.full = full
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Config,
+        full: bool = False,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
+        throttle: bool = True,
+    ) -> GoogleSheetsSource:
+        """The source ``config.source`` describes; ``full`` re-reads unchanged spreadsheets too.
+
+        ``clock``/``sleep`` are injectable so tests never wait; ``throttle=False`` drops the
+        client-side rate limit (benchmarks against a local server only).
+        """
+        source = config.source
+        if source.kind != "google":
+            raise ConfigError("source.kind: the Google source needs kind: google")
+        lanes = [
+            build_lane(credential, index, source, clock, sleep, throttle)
+            for index, credential in enumerate(source.credentials)
+        ]
+        return cls(lanes, config.state_file if source.skip_unchanged else None, full)
+
+    def lane_for(self, position: int) -> Lane:
+        return self.lanes[position % len(self.lanes)]
+
+    def fetch(self, units: Sequence[Unit], tabs: Mapping[str, Sequence[str]]) -> Iterator[UnitFetch]:
+        connection = state.connect(self.state_file) if self.state_file is not None else None
+        if connection is not None:
+            # Snapshots are a cache: after a power cut a lost one only costs a read, so one
+            # fsync per checkpoint instead of per unit is the right trade.
+            connection.execute("PRAGMA synchronous=NORMAL")
+        try:
+            store = SnapshotStore(connection) if connection is not None else None
+            versions: dict[str, FileVersion] = {}
+            if store is not None:
+                for lane in self.lanes[: len(units)]:
+                    versions.update(list_versions(lane))
+            for position, unit in enumerate(units):
+                lane = self.lane_for(position)
+                yield self.fetch_unit(lane, unit, tabs.get(unit.id, ()), versions, store)
+        finally:
+            if connection is not None:
+                connection.close()
+
+    def fetch_unit(
+        self,
+        lane: Lane,
+        unit: Unit,
+        tabs: Sequence[str],
+        versions: Mapping[str, FileVersion],
+        store: SnapshotStore | None,
+    ) -> UnitFetch:
+        """One unit's grids: stored if unchanged, else read; a problem instead of an exception."""
+        sheet_id = spreadsheet_id(unit.sheet)
+        if sheet_id is None:
+            return UnitFetch(unit.id, problem=SourceProblem("spreadsheet_not_found", {"sheet": unit.sheet}))
+        version = versions.get(sheet_id)
+        snapshot = store.load(sheet_id) if store is not None else None
+        if snapshot is not None and not self.full and snapshot.serves(version, tabs):
+            return snapshot.as_fetch(unit.id)
+        if lane.broken:
+            return UnitFetch(unit.id, problem=SourceProblem("unreadable_this_run", {"reason": lane.broken}))
+        try:
+            result = read_spreadsheet(lane, sheet_id, tabs, snapshot.actual_titles if snapshot else {})
+        except google.auth.exceptions.RefreshError as exc:
+            # The account cannot sign in (revoked key, wrong clock): no unit of it can be read.
+            lane.broken = f"service account {lane.email} cannot sign in: {exc.args[0] if exc.args else exc}"
+            log.error("%s", lane.broken)
+            return UnitFetch(unit.id, problem=SourceProblem("unreadable_this_run", {"reason": lane.broken}))
+        except (APIError, GaveUp, requests.RequestException, google.auth.exceptions.GoogleAuthError) as exc:
+            self._count_strike(lane, exc)
+            log.warning("unit %s (%s): %s", unit.id, sheet_id, exc)
+            return UnitFetch(unit.id, problem=problem_for(exc, unit, lane.email))
+        except (KeyError, TypeError, ValueError) as exc:
+            # A body not shaped like Google's: not this unit's fault, and not worth a traceback.
+            log.warning("unit %s (%s): unexpected response: %r", unit.id, sheet_id, exc)
+            return UnitFetch(unit.id, problem=SourceProblem("unreadable_this_run", {"reason": "unexpected response"}))
+        lane.quota_strikes = 0
+        result.unit_id = unit.id
+        if store is not None and version is not None:
+            # The version was listed before the read: an edit in between makes the next run
+            # see a newer version and read again, never the reverse.
+            _save(store, sheet_id, version, tabs, result)
+        return result
+
+    @staticmethod
+    def _count_strike(lane: Lane, exc: BaseException) -> None:
+        if isinstance(exc, GaveUp) and exc.quota:
+            lane.quota_strikes += 1
+            if lane.quota_strikes >= QUOTA_STRIKES:
+                lane.broken = f"read quota of {lane.email} exhausted ({exc})"
+        else:
+            lane.quota_strikes = 0
+
+
+def _save(store: SnapshotStore, sheet_id: str, version: FileVersion, tabs: Sequence[str], result: UnitFetch) -> None:
+    try:
+        store.save(sheet_id, version, tabs, result)
+    except sqlite3.Error as exc:
+        # Losing a snapshot only costs a read next run; it must not lose this run's data.
+        log.warning("could not store snapshot of %s: %s", sheet_id, exc)

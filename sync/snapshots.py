@@ -1,0 +1,148 @@
+"""Skipping what did not change: the Drive listing of spreadsheet versions, and the grids of each
+spreadsheet's last successful read (a table in the state file).
+
+An unchanged spreadsheet then costs no Sheets request: its stored grids are judged again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sync.source import UnitFetch
+
+PAGE_SIZE = 1000  # Drive's maximum: one request per 1,000 visible spreadsheets
+SPREADSHEETS_QUERY = "mimeType='application/vnd.google-apps.spreadsheet' and trashed=false"
+LIST_FIELDS = "nextPageToken,files(id,modifiedTime,version)"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sheet_snapshots (
+    spreadsheet_id TEXT PRIMARY KEY,
+    version TEXT NOT NULL,
+    modified_time TEXT NOT NULL,
+    tabs TEXT NOT NULL,
+    content TEXT NOT NULL,
+    read_at TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class FileVersion:
+    """What Drive says about a file; either part changing means its content may have changed."""
+
+    version: str
+    modified_time: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The last successful read of one spreadsheet, for the tabs asked for then."""
+
+    version: FileVersion
+    tabs: tuple[str, ...]
+    grids: dict[str, list[list[Any]]]
+    actual_titles: dict[str, str]
+    missing_tabs: list[str]
+    available_tabs: list[str]
+
+    def serves(self, current: FileVersion | None, tabs: Sequence[str]) -> bool:
+        """True when the file is unchanged and the same tabs are owed, so no read is needed."""
+        return current == self.version and sorted(tabs) == sorted(self.tabs)
+
+    def as_fetch(self, unit_id: str) -> UnitFetch:
+        return UnitFetch(
+            unit_id=unit_id,
+            grids={title: [list(row) for row in grid] for title, grid in self.grids.items()},
+            actual_titles=dict(self.actual_titles),
+            missing_tabs=list(self.missing_tabs),
+            available_tabs=list(self.available_tabs),
+        )
+
+
+def list_params(page_token: str | None) -> dict[str, Any]:
+    """Query parameters of one files.list page: spreadsheets only, just the fields we compare."""
+    params: dict[str, Any] = {
+        "q": SPREADSHEETS_QUERY,
+        "pageSize": PAGE_SIZE,
+        "fields": LIST_FIELDS,
+        "supportsAllDrives": "true",
+        "includeItemsFromAllDrives": "true",
+    }
+    if page_token:
+        params["pageToken"] = page_token
+    return params
+
+
+def parse_files_page(body: Mapping[str, Any]) -> tuple[dict[str, FileVersion], str | None]:
+    """File versions on one page of files.list, and the token of the next page."""
+    versions = {
+        item["id"]: FileVersion(str(item.get("version", "")), str(item.get("modifiedTime", "")))
+        for item in body.get("files", [])
+        if item.get("id")
+    }
+    return versions, body.get("nextPageToken") or None
+
+
+def fetch_file_versions(get_page: Callable[[dict[str, Any]], Mapping[str, Any]]) -> dict[str, FileVersion]:
+    """Every visible spreadsheet's version, one ``get_page`` call (a Drive request) per page."""
+    versions: dict[str, FileVersion] = {}
+    token: str | None = None
+    while True:
+        page, token = parse_files_page(get_page(list_params(token)))
+        versions.update(page)
+        if token is None:
+            return versions
+
+
+class SnapshotStore:
+    """The ``sheet_snapshots`` table of the state file, on a connection the caller owns."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+        connection.executescript(_SCHEMA)
+
+    def load(self, spreadsheet_id: str) -> Snapshot | None:
+        row = self.connection.execute(
+            "SELECT version, modified_time, tabs, content FROM sheet_snapshots WHERE spreadsheet_id = ?",
+            (spreadsheet_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        version, modified_time, tabs, content = row
+        data = json.loads(content)
+        return Snapshot(
+            version=FileVersion(version, modified_time),
+            tabs=tuple(json.loads(tabs)),
+            grids=data["grids"],
+            actual_titles=data["actual_titles"],
+            missing_tabs=data["missing_tabs"],
+            available_tabs=data["available_tabs"],
+        )
+
+    def save(self, spreadsheet_id: str, version: FileVersion, tabs: Sequence[str], fetch: UnitFetch) -> None:
+        """Remember a successful read; a read that hit a problem must never be stored."""
+        if fetch.problem is not None:
+            raise ValueError("only a successful read is stored")
+        content = {
+            "grids": fetch.grids,
+            "actual_titles": fetch.actual_titles,
+            "missing_tabs": fetch.missing_tabs,
+            "available_tabs": fetch.available_tabs,
+        }
+        with self.connection:
+            self.connection.execute(
+                "INSERT OR REPLACE INTO sheet_snapshots VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    spreadsheet_id,
+                    version.version,
+                    version.modified_time,
+                    json.dumps(list(tabs), ensure_ascii=False),
+                    json.dumps(content, ensure_ascii=False),
+                    dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                ),
+            )

@@ -1,0 +1,462 @@
+"""A local stand-in for the Google APIs the Sheets source calls, for tests and benchmarks.
+
+It speaks the OAuth token endpoint, Sheets v4 (values:batchGet, values.get, spreadsheets.get) and
+Drive v3 files.list with bodies shaped like Google's (ragged rows, quoted tab titles, Google's
+error bodies), plays scripted failures, and logs every request so tests can count them.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import re
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+Grid = list[list[Any]]
+SHEETS_EPOCH = dt.datetime(1899, 12, 30)
+_ERRORS = {
+    400: ("INVALID_ARGUMENT", "Request contains an invalid argument."),
+    401: ("UNAUTHENTICATED", "Request had invalid authentication credentials."),
+    403: ("PERMISSION_DENIED", "The caller does not have permission"),
+    404: ("NOT_FOUND", "Requested entity was not found."),
+    408: ("DEADLINE_EXCEEDED", "Request timed out."),
+    429: (
+        "RESOURCE_EXHAUSTED",
+        "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute per user'"
+        " of service 'sheets.googleapis.com'.",
+    ),
+    500: ("INTERNAL", "Internal error encountered."),
+    503: ("UNAVAILABLE", "The service is currently unavailable."),
+}
+DROP = 0  # a scripted "status" that closes the connection without answering
+
+
+def google_error(code: int, message: str | None = None) -> dict[str, Any]:
+    status, default = _ERRORS.get(code, ("UNKNOWN", "Unknown error."))
+    return {"error": {"code": code, "message": message or default, "status": status}}
+
+
+@dataclass
+class FakeSpreadsheet:
+    id: str
+    title: str
+    tabs: dict[str, Grid]
+    shared_with: set[str] | None = None  # None: every service account may read it
+    version: int = 1
+    modified: dt.datetime = field(default_factory=lambda: dt.datetime(2023, 7, 1, tzinfo=dt.UTC))
+
+
+@dataclass(frozen=True)
+class Logged:
+    """One request as the server saw it."""
+
+    kind: str  # token | batch_get | values_get | metadata | drive_list | unknown
+    method: str
+    path: str
+    params: dict[str, list[str]]
+    account: str | None
+    spreadsheet_id: str | None
+    status: int
+
+
+def column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def column_index(letters: str) -> int:
+    value = 0
+    for ch in letters.upper():
+        value = value * 26 + ord(ch) - 64
+    return value - 1
+
+
+def parse_range(a1: str) -> tuple[str, tuple[int, int] | None]:
+    """(tab title, (last row, last column) or None for the whole tab) of an A1 range."""
+    if a1.startswith("'"):
+        end = 1
+        while True:
+            end = a1.index("'", end)
+            if a1[end + 1 : end + 2] == "'":
+                end += 2
+                continue
+            break
+        title, rest = a1[1:end].replace("''", "'"), a1[end + 1 :]
+    else:
+        title, _, bounds = a1.partition("!")
+        rest = f"!{bounds}" if bounds else ""
+    if not rest:
+        return title, None
+    match = re.fullmatch(r"!([A-Z]+)1:([A-Z]+)(\d+)", rest)
+    if not match:
+        raise ValueError(a1)
+    return title, (int(match.group(3)), column_index(match.group(2)) + 1)
+
+
+def quoted(title: str) -> str:
+    return title if re.fullmatch(r"[A-Za-z0-9_]+", title) else "'" + title.replace("'", "''") + "'"
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == ""
+
+
+def trimmed(grid: Grid, rows: int, cols: int) -> Grid:
+    """What Google returns: cut to the range, trailing empty cells and rows dropped."""
+    out = []
+    for row in grid[:rows]:
+        row = list(row[:cols])
+        while row and _empty(row[-1]):
+            row.pop()
+        out.append(["" if v is None else v for v in row])
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+def formatted(value: Any) -> Any:
+    """FORMATTED_VALUE, simplified: the text of the value (no locale, no number formats)."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    return str(value)
+
+
+def project(data: Any, paths: list[list[str]]) -> Any:
+    """Apply a field mask (``sheets.properties.title``) to a body."""
+    if isinstance(data, list):
+        return [project(item, paths) for item in data]
+    if not isinstance(data, dict) or any(not p for p in paths):
+        return data
+    out = {}
+    for key in dict.fromkeys(p[0] for p in paths):
+        if key in data:
+            out[key] = project(data[key], [p[1:] for p in paths if p[0] == key])
+    return out
+
+
+class SheetsFake:
+    """The state behind the server: spreadsheets, issued tokens, scripted failures, the log."""
+
+    def __init__(self) -> None:
+        self.spreadsheets: dict[str, FakeSpreadsheet] = {}
+        self.tokens: dict[str, str] = {}
+        self.scripts: dict[str, deque[tuple[int, dict[str, str]]]] = {}
+        self.always: dict[str, tuple[int, dict[str, str]]] = {}
+        self.log: list[Logged] = []
+        self.lock = threading.Lock()
+
+    # --- arranging -------------------------------------------------------------------------
+    def add_spreadsheet(
+        self, sheet_id: str, tabs: dict[str, Grid], shared_with: set[str] | None = None, title: str | None = None
+    ) -> FakeSpreadsheet:
+        copied = {t: [list(r) for r in g] for t, g in tabs.items()}
+        sheet = FakeSpreadsheet(sheet_id, title or sheet_id, copied, shared_with)
+        self.spreadsheets[sheet_id] = sheet
+        return sheet
+
+    def edit(self, sheet_id: str, tab: str, row: int, col: int, value: Any) -> None:
+        """Change one cell (0-based), as a user would: Drive's version and modifiedTime move on."""
+        sheet = self.spreadsheets[sheet_id]
+        grid = sheet.tabs[tab]
+        while len(grid) <= row:
+            grid.append([])
+        grid[row].extend([""] * (col + 1 - len(grid[row])))
+        grid[row][col] = value
+        sheet.version += 1
+        sheet.modified += dt.timedelta(minutes=1)
+
+    def script(self, key: str, *responses: int | tuple[int, dict[str, str]]) -> None:
+        """Answer the next requests for spreadsheet ``key`` (or "drive") with these statuses first."""
+        queue = self.scripts.setdefault(key, deque())
+        queue.extend(r if isinstance(r, tuple) else (r, {}) for r in responses)
+
+    def fail_always(self, key: str, status: int, headers: dict[str, str] | None = None) -> None:
+        self.always[key] = (status, headers or {})
+
+    # --- asserting -------------------------------------------------------------------------
+    def requests(
+        self, kind: str | None = None, spreadsheet_id: str | None = None, account: str | None = None
+    ) -> list[Logged]:
+        return [
+            r for r in self.log
+            if (kind is None or r.kind == kind)
+            and (spreadsheet_id is None or r.spreadsheet_id == spreadsheet_id)
+            and (account is None or r.account == account)
+        ]
+
+    def count(self, kind: str | None = None, **filters: Any) -> int:
+        return len(self.requests(kind, **filters))
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for r in self.log:
+            out[r.kind] = out.get(r.kind, 0) + 1
+        return out
+
+    # --- answering -------------------------------------------------------------------------
+    def handle(self, method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], Any]:
+        """(status, headers, JSON body) for one request; status DROP closes the connection."""
+        with self.lock:
+            parts = urlsplit(url)
+            params = parse_qs(parts.query, keep_blank_values=True)
+            kind, sheet_id, tail = self._route(method, parts.path)
+            account = None
+            if kind == "token":
+                status, extra, answer, account = self._token(body)
+            else:
+                account = self.tokens.get(headers.get("authorization", "").removeprefix("Bearer "))
+                status, extra, answer = self._answer(kind, sheet_id, tail, params, account)
+            self.log.append(Logged(kind, method, parts.path, params, account, sheet_id, status))
+            return status, extra, answer
+
+    @staticmethod
+    def _route(method: str, path: str) -> tuple[str, str | None, str]:
+        if method == "POST" and path == "/token":
+            return "token", None, ""
+        if method == "GET" and path == "/drive/v3/files":
+            return "drive_list", None, ""
+        match = re.fullmatch(r"/v4/spreadsheets/([^/:]+)(.*)", path)
+        if method == "GET" and match:
+            sheet_id, tail = match.group(1), match.group(2)
+            if tail == "/values:batchGet":
+                return "batch_get", sheet_id, tail
+            if tail.startswith("/values/"):
+                return "values_get", sheet_id, unquote(tail[len("/values/"):])
+            if tail == "":
+                return "metadata", sheet_id, tail
+        return "unknown", None, path
+
+    def _token(self, body: bytes) -> tuple[int, dict[str, str], Any, str | None]:
+        form = parse_qs(body.decode())
+        assertion = form.get("assertion", [""])[0]
+        try:
+            payload = assertion.split(".")[1]
+            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        except (IndexError, ValueError):
+            return 400, {}, {"error": "invalid_grant", "error_description": "Invalid JWT."}, None
+        token = f"ya29.fake-{len(self.tokens) + 1}"
+        self.tokens[token] = claims["iss"]
+        self.last_scopes = claims.get("scope", "").split()
+        return 200, {}, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}, claims["iss"]
+
+    def _scripted(self, key: str) -> tuple[int, dict[str, str]] | None:
+        if self.scripts.get(key):
+            return self.scripts[key].popleft()
+        return self.always.get(key)
+
+    def _answer(
+        self, kind: str, sheet_id: str | None, tail: str, params: dict[str, list[str]], account: str | None
+    ) -> tuple[int, dict[str, str], Any]:
+        if kind == "unknown":
+            return 404, {}, google_error(404, f"No route for {tail}")
+        if account is None:
+            return 401, {}, google_error(401)
+        scripted = self._scripted(sheet_id or "drive")
+        if scripted and scripted[0] != 200:
+            return scripted[0], scripted[1], google_error(scripted[0])
+        if kind == "drive_list":
+            return 200, {}, self._drive_list(params, account)
+        sheet = self.spreadsheets.get(sheet_id or "")
+        if sheet is None:
+            return 404, {}, google_error(404)
+        if sheet.shared_with is not None and account not in sheet.shared_with:
+            return 403, {}, google_error(403)
+        if kind == "metadata":
+            return 200, {}, self._metadata(sheet, params)
+        ranges = params.get("ranges", []) if kind == "batch_get" else [tail]
+        render = params.get("valueRenderOption", ["FORMATTED_VALUE"])[0]
+        value_ranges = []
+        for a1 in ranges:
+            try:
+                title, bounds = parse_range(a1)
+            except ValueError:
+                title, bounds = None, None
+            if title not in sheet.tabs:
+                return 400, {}, google_error(400, f"Unable to parse range: {a1}")
+            value_ranges.append(self._value_range(sheet, title, bounds, render))
+        if kind == "values_get":
+            return 200, {}, value_ranges[0]
+        return 200, {}, {"spreadsheetId": sheet.id, "valueRanges": value_ranges}
+
+    @staticmethod
+    def _grid_size(grid: Grid) -> tuple[int, int]:
+        return max(1000, len(grid)), max(26, max((len(r) for r in grid), default=0))
+
+    def _value_range(
+        self, sheet: FakeSpreadsheet, title: str, bounds: tuple[int, int] | None, render: str
+    ) -> dict[str, Any]:
+        grid = sheet.tabs[title]
+        rows, cols = self._grid_size(grid)
+        if bounds:
+            rows, cols = min(rows, bounds[0]), min(cols, bounds[1])
+        values = trimmed(grid, rows, cols)
+        if render == "FORMATTED_VALUE":
+            values = [[formatted(v) for v in row] for row in values]
+        answer: dict[str, Any] = {
+            "range": f"{quoted(title)}!A1:{column_letter(cols - 1)}{rows}",
+            "majorDimension": "ROWS",
+        }
+        if values:
+            answer["values"] = values
+        return answer
+
+    def _metadata(self, sheet: FakeSpreadsheet, params: dict[str, list[str]]) -> dict[str, Any]:
+        body = {
+            "spreadsheetId": sheet.id,
+            "properties": {"title": sheet.title, "locale": "vi_VN", "timeZone": "Asia/Ho_Chi_Minh"},
+            "sheets": [
+                {
+                    "properties": {
+                        "sheetId": index,
+                        "title": title,
+                        "index": index,
+                        "sheetType": "GRID",
+                        "gridProperties": dict(zip(("rowCount", "columnCount"), self._grid_size(grid), strict=True)),
+                    }
+                }
+                for index, (title, grid) in enumerate(sheet.tabs.items())
+            ],
+            "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{sheet.id}/edit",
+        }
+        fields = params.get("fields", [""])[0]
+        return project(body, [f.split(".") for f in fields.split(",")]) if fields else body
+
+    def _drive_list(self, params: dict[str, list[str]], account: str) -> dict[str, Any]:
+        visible = sorted(
+            s.id for s in self.spreadsheets.values() if s.shared_with is None or account in s.shared_with
+        )
+        size = min(int(params.get("pageSize", ["100"])[0]), 1000)
+        start = int(params.get("pageToken", ["0"])[0] or 0)
+        page = [self.spreadsheets[i] for i in visible[start : start + size]]
+        body: dict[str, Any] = {
+            "files": [
+                {"id": s.id, "modifiedTime": s.modified.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "version": str(s.version)}
+                for s in page
+            ]
+        }
+        if start + size < len(visible):
+            body["nextPageToken"] = str(start + size)
+        return body
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as Google's front ends allow
+    # Headers and body leave in two writes; with Nagle on, each answer waits ~40 ms for an ACK.
+    disable_nagle_algorithm = True
+    fake: SheetsFake
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        status, extra, answer = self.fake.handle(self.command, self.path, headers, body)
+        if status == DROP:
+            self.close_connection = True
+            return
+        payload = json.dumps(answer, ensure_ascii=False).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in extra.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        """Silence the per-request line on stderr."""
+
+
+class FakeGoogle:
+    """The fake served on 127.0.0.1 in a background thread; use as a context manager."""
+
+    def __init__(self, fake: SheetsFake | None = None) -> None:
+        self.fake = fake or SheetsFake()
+        handler = type("Handler", (_Handler,), {"fake": self.fake})
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+
+    def __enter__(self) -> FakeGoogle:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# --- test credentials and sample data ------------------------------------------------------------
+def service_account_info(
+    email: str, private_key_pem: str | None = None, project: str = "test-project"
+) -> dict[str, Any]:
+    """A service-account key like the one Google issues, with a key generated here."""
+    if private_key_pem is None:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        private_key_pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+    return {
+        "type": "service_account",
+        "project_id": project,
+        "private_key_id": "0" * 40,
+        "private_key": private_key_pem,
+        "client_email": email,
+        "client_id": "1" * 21,
+        "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }
+
+
+def sheets_value(value: Any) -> Any:
+    """A workbook cell as UNFORMATTED_VALUE/SERIAL_NUMBER returns it: dates as serial days."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return "" if value is None else value
+    if isinstance(value, dt.datetime):
+        value = (value - SHEETS_EPOCH) / dt.timedelta(days=1)
+    elif isinstance(value, dt.date):
+        value = (value - SHEETS_EPOCH.date()).days
+    elif isinstance(value, dt.time):
+        value = (value.hour * 3600 + value.minute * 60 + value.second) / 86400
+    elif isinstance(value, dt.timedelta):
+        value = value / dt.timedelta(days=1)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # Google's JSON writes 12, not 12.0
+    return value
+
+
+def workbook_tabs(path: Path) -> dict[str, Grid]:
+    """Every tab of an .xlsx workbook as the Sheets API would serve it."""
+    from python_calamine import CalamineWorkbook
+
+    workbook = CalamineWorkbook.from_path(str(path))
+    tabs = {}
+    for name in workbook.sheet_names:
+        grid = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        tabs[name] = [[sheets_value(v) for v in row] for row in grid]
+    return tabs
+
+
+def load_workbooks(fake: SheetsFake, folder: Path) -> dict[str, str]:
+    """Serve every workbook of ``folder``; returns file name → spreadsheet ID (its stem)."""
+    ids = {}
+    for path in sorted(Path(folder).glob("*.xlsx")):
+        fake.add_spreadsheet(path.stem, workbook_tabs(path), title=path.stem)
+        ids[path.name] = path.stem
+    return ids

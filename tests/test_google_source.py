@@ -1,0 +1,399 @@
+"""The Google Sheets source, run as in production (real gspread and google-auth) against a local
+server speaking the Sheets, Drive and OAuth endpoints; assertions count what crossed the wire.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sheets_fake import DROP, FakeGoogle, load_workbooks, service_account_info, sheets_value
+
+from service.errors import ConfigError
+from settings.schema import Config
+from sync.google import GoogleSheetsSource, a1_range, spreadsheet_id
+from sync.google_http import TokenBucket
+from sync.local import LocalWorkbookSource
+from sync.source import UnitFetch
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "workbooks"
+REPORT, COMMITMENT = "Báo cáo chuyên đề", "Cam kết hằng tháng"
+BOT = "bao-cao@soc-trang-test.iam.gserviceaccount.com"
+BOT2 = "bao-cao-2@soc-trang-test.iam.gserviceaccount.com"
+# Google drops trailing empty cells and rows: the second data row is shorter than the header.
+FIELD = {"key": "sessions", "label": "Số buổi học tập", "type": "integer"}
+GRID = [["Kỳ báo cáo", "Số buổi học tập", "Ghi chú"], ["Tháng 3/2023", 4, "đủ"], ["Tháng 4/2023", 5]]
+
+
+class FakeClock:
+    """Time that moves only when the code under test sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture(scope="session")
+def private_key_pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+@pytest.fixture
+def google():
+    with FakeGoogle() as server:
+        yield server
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def key_files(tmp_path: Path, private_key_pem: str) -> dict[str, Path]:
+    """A service-account key file per test account (never committed: made here)."""
+    files = {}
+    for email in (BOT, BOT2):
+        path = tmp_path / f"{email.split('@')[0]}.json"
+        path.write_text(json.dumps(service_account_info(email, private_key_pem)))
+        files[email] = path
+    return files
+
+
+@pytest.fixture
+def make_source(tmp_path: Path, google: FakeGoogle, clock: FakeClock, key_files: dict[str, Path]):
+    """Build a GoogleSheetsSource from a config, as production does, pointed at the fake."""
+
+    def make(sheets: list[str], accounts: tuple[str, ...] = (BOT,), full: bool = False, **source: Any):
+        raw = {
+            "organisation": {"name": "Hội LHPN tỉnh Sóc Trăng"},
+            "state_file": str(tmp_path / "state.sqlite3"),
+            "source": {
+                "kind": "google",
+                "api_base": google.url,
+                "credentials": [{"key_file": str(key_files[a]), "reads_per_minute": 300} for a in accounts],
+                "retry": {"max_attempts": 4, "max_seconds": 60, "initial_wait": 0, "max_wait": 0},
+                **source,
+            },
+            "units": [
+                {"id": f"u{i}", "name": f"Đơn vị {i}", "sheet": sheet, "emails": [f"u{i}@example.vn"]}
+                for i, sheet in enumerate(sheets)
+            ],
+            "forms": [
+                {"key": key, "tab": tab, "title": tab, "fields": [FIELD]}
+                for key, tab in (("topic_report", REPORT), ("commitment", COMMITMENT))
+            ],
+            "calendar": {"start": "2023-01-01", "obligations": [{"form": "topic_report", "periods": ["monthly"]}]},
+        }
+        config = Config.model_validate(raw)
+        return config, GoogleSheetsSource.from_config(config, full=full, clock=clock.monotonic, sleep=clock.sleep)
+
+    return make
+
+
+def fetch_all(
+    config: Config, source: GoogleSheetsSource, tabs: tuple[str, ...] = (REPORT, COMMITMENT)
+) -> dict[str, UnitFetch]:
+    return {f.unit_id: f for f in source.fetch(config.units, {u.id: list(tabs) for u in config.units})}
+
+
+def add_sheets(google: FakeGoogle, count: int, **kwargs: Any) -> list[str]:
+    ids = [f"sheet{i:05d}-abcdefghij" for i in range(count)]
+    for sheet_id in ids:
+        google.fake.add_spreadsheet(sheet_id, {REPORT: GRID, COMMITMENT: [["Tháng"]]}, **kwargs)
+    return ids
+
+
+# --- request economy ---------------------------------------------------------------------------
+@pytest.mark.parametrize("count", [3, 1001])
+def test_first_run_costs_one_token_one_listing_per_thousand_and_one_batch_per_spreadsheet(google, make_source, count):
+    ids = add_sheets(google, count)
+    config, source = make_source(ids)
+    fetched = fetch_all(config, source)
+    assert google.fake.counts() == {"token": 1, "drive_list": math.ceil(count / 1000), "batch_get": count}
+    first = google.fake.requests("batch_get")[0]
+    assert first.params["ranges"] == [f"'{REPORT}'!A1:ZZ5000", f"'{COMMITMENT}'!A1:ZZ5000"]
+    assert first.params["valueRenderOption"] == ["UNFORMATTED_VALUE"]
+    assert first.params["dateTimeRenderOption"] == ["SERIAL_NUMBER"]
+    assert fetched["u0"].grids == {REPORT: GRID, COMMITMENT: [["Tháng"]]}
+    assert fetched["u0"].actual_titles == {REPORT: REPORT, COMMITMENT: COMMITMENT}
+    assert all(f.problem is None for f in fetched.values())
+
+
+def test_token_asks_for_read_only_scopes(google, make_source):
+    config, source = make_source(add_sheets(google, 1))
+    fetch_all(config, source)
+    assert all(s.endswith("readonly") for s in google.fake.last_scopes)
+
+
+def test_an_unchanged_spreadsheet_costs_no_sheets_request_and_returns_its_stored_grids(google, make_source):
+    ids = add_sheets(google, 3)
+    first = fetch_all(*make_source(ids))
+    google.fake.log.clear()
+    again = fetch_all(*make_source(ids))
+    assert google.fake.counts() == {"token": 1, "drive_list": 1}
+    assert {u: f.grids for u, f in again.items()} == {u: f.grids for u, f in first.items()}
+
+    google.fake.edit(ids[1], REPORT, 2, 2, "sửa")
+    google.fake.log.clear()
+    edited = fetch_all(*make_source(ids))
+    assert [r.spreadsheet_id for r in google.fake.requests("batch_get")] == [ids[1]]
+    assert edited["u1"].grids[REPORT][2] == ["Tháng 4/2023", 5, "sửa"]
+
+
+def test_full_rereads_every_spreadsheet(google, make_source):
+    ids = add_sheets(google, 3)
+    fetch_all(*make_source(ids))
+    google.fake.log.clear()
+    fetch_all(*make_source(ids, full=True))
+    assert google.fake.count("batch_get") == 3
+
+
+def test_a_newly_owed_tab_is_read_even_if_the_file_did_not_change(google, make_source):
+    ids = add_sheets(google, 1)
+    config, source = make_source(ids)
+    fetch_all(config, source, tabs=(REPORT,))
+    google.fake.log.clear()
+    fetched = fetch_all(config, source, tabs=(REPORT, COMMITMENT))
+    assert google.fake.count("batch_get") == 1
+    assert set(fetched["u0"].grids) == {REPORT, COMMITMENT}
+
+
+def test_skip_unchanged_off_needs_no_drive_and_stores_nothing(google, make_source):
+    ids = add_sheets(google, 2)
+    fetch_all(*make_source(ids, skip_unchanged=False))
+    fetch_all(*make_source(ids, skip_unchanged=False))
+    assert google.fake.counts() == {"token": 2, "batch_get": 4}
+
+
+def test_a_failed_drive_listing_only_means_every_spreadsheet_is_read(google, make_source):
+    ids = add_sheets(google, 2)
+    google.fake.fail_always("drive", 403)
+    fetched = fetch_all(*make_source(ids))
+    fetch_all(*make_source(ids))
+    assert google.fake.count("batch_get") == 4
+    assert all(f.problem is None for f in fetched.values())
+
+
+# --- retries -----------------------------------------------------------------------------------
+def test_429_then_200_succeeds(google, make_source, clock):
+    ids = add_sheets(google, 2)
+    google.fake.script(ids[0], (429, {"Retry-After": "7"}))
+    fetched = fetch_all(*make_source(ids))
+    assert fetched["u0"].problem is None and fetched["u0"].grids[REPORT] == GRID
+    assert google.fake.count("batch_get", spreadsheet_id=ids[0]) == 2
+    assert clock.sleeps == [7.0]  # Retry-After honoured, on the injected clock
+
+
+@pytest.mark.parametrize("failures", [[503], [DROP], [500, 408, 503]])
+def test_server_errors_and_dropped_connections_are_retried(google, make_source, failures):
+    ids = add_sheets(google, 1)
+    google.fake.script(ids[0], *failures)
+    fetched = fetch_all(*make_source(ids))
+    assert fetched["u0"].problem is None
+    assert google.fake.count("batch_get") == len(failures) + 1
+
+
+def test_a_permanent_429_gives_up_after_max_attempts_and_the_others_are_read(google, make_source, clock):
+    ids = add_sheets(google, 3)
+    google.fake.fail_always(ids[1], 429)
+    fetched = fetch_all(*make_source(ids))
+    assert google.fake.count("batch_get", spreadsheet_id=ids[1]) == 4
+    assert fetched["u1"].problem.code == "unreadable_this_run"
+    assert "429" in fetched["u1"].problem.details["reason"]
+    assert fetched["u0"].problem is None and fetched["u2"].problem is None
+    assert fetched["u1"].grids == {}
+
+
+def test_a_permanent_429_gives_up_before_waiting_past_max_seconds(google, make_source, clock):
+    ids = add_sheets(google, 1)
+    google.fake.fail_always(ids[0], 429, {"Retry-After": "4"})
+    config, source = make_source(ids, retry={"max_attempts": 20, "max_seconds": 10, "initial_wait": 0, "max_wait": 0})
+    fetched = fetch_all(config, source)
+    assert clock.sleeps == [4.0, 4.0]  # a third wait would end at 12 s, past the 10 s bound
+    assert google.fake.count("batch_get") == 3
+    assert fetched["u0"].problem.code == "unreadable_this_run"
+
+
+def test_an_account_whose_quota_is_spent_stops_asking(google, make_source):
+    ids = add_sheets(google, 5)
+    for sheet_id in ids:
+        google.fake.fail_always(sheet_id, 429)
+    fetched = fetch_all(*make_source(ids))
+    assert google.fake.count("batch_get") == 3 * 4  # three units try, the last two are spared
+    assert [f.problem.code for f in fetched.values()] == ["unreadable_this_run"] * 5
+
+
+def test_the_rate_limiter_spaces_requests_on_the_injected_clock():
+    clock = FakeClock()
+    bucket = TokenBucket(per_minute=6, clock=clock.monotonic, sleep=clock.sleep)
+    for _ in range(4):
+        bucket.acquire()
+    assert clock.sleeps == pytest.approx([10.0, 10.0, 10.0])
+
+
+def test_any_minute_stays_within_the_quota():
+    clock = FakeClock()
+    bucket = TokenBucket(per_minute=55, clock=clock.monotonic, sleep=clock.sleep)
+    times = []
+    for _ in range(200):
+        bucket.acquire()
+        times.append(clock.now)
+    assert max(sum(1 for t in times if start <= t < start + 60) for start in times) <= 60
+
+
+# --- per-unit problems -------------------------------------------------------------------------
+def test_403_names_the_service_account_to_share_with(google, make_source):
+    ids = add_sheets(google, 2)
+    google.fake.spreadsheets[ids[0]].shared_with = {"someone@example.vn"}
+    fetched = fetch_all(*make_source(ids))
+    assert fetched["u0"].problem.code == "permission_denied"
+    assert fetched["u0"].problem.details == {"service_account": BOT}
+    assert google.fake.count("batch_get", spreadsheet_id=ids[0]) == 1  # not retried
+    assert fetched["u1"].problem is None
+
+
+def test_404_names_the_configured_sheet(google, make_source):
+    url = "https://docs.google.com/spreadsheets/d/1NoSuchSheetAbcdefghijklmnop/edit#gid=0"
+    config, source = make_source([url])
+    fetched = fetch_all(config, source)
+    assert fetched["u0"].problem.code == "spreadsheet_not_found"
+    assert fetched["u0"].problem.details == {"sheet": url}
+    assert google.fake.requests("batch_get")[0].spreadsheet_id == "1NoSuchSheetAbcdefghijklmnop"
+
+
+def test_a_sheet_value_that_is_no_id_costs_no_request(google, make_source):
+    fetched = fetch_all(*make_source(["941-tp-soc-trang.xlsx"]))
+    assert fetched["u0"].problem.code == "spreadsheet_not_found"
+    assert google.fake.count("batch_get") == 0
+
+
+def test_a_missing_tab_lists_the_titles_once_and_reads_the_rest(google, make_source):
+    google.fake.add_spreadsheet("sheet-missing-tab", {REPORT: GRID, "Cam ket thang": [["Tháng"]]})
+    fetched = fetch_all(*make_source(["sheet-missing-tab"]))["u0"]
+    assert fetched.missing_tabs == [COMMITMENT]
+    assert fetched.available_tabs == [REPORT, "Cam ket thang"]
+    assert fetched.grids == {REPORT: GRID}
+    assert google.fake.counts() == {"token": 1, "drive_list": 1, "batch_get": 2, "metadata": 1}
+    assert google.fake.requests("metadata")[0].params["fields"] == ["sheets.properties.title"]
+
+
+def test_a_tab_titled_in_nfd_and_other_case_is_matched_then_asked_for_by_its_real_title(google, make_source):
+    nfd = unicodedata.normalize("NFD", REPORT.upper())
+    google.fake.add_spreadsheet("sheet-nfd-title", {nfd: GRID, COMMITMENT: [["Tháng"]]})
+    fetched = fetch_all(*make_source(["sheet-nfd-title"]))["u0"]
+    assert fetched.missing_tabs == [] and fetched.grids[REPORT] == GRID
+    assert fetched.actual_titles[REPORT] == nfd
+    assert google.fake.counts() == {"token": 1, "drive_list": 1, "batch_get": 2, "metadata": 1}
+
+    google.fake.edit("sheet-nfd-title", nfd, 1, 1, 9)
+    google.fake.log.clear()
+    fetch_all(*make_source(["sheet-nfd-title"]))
+    assert google.fake.counts() == {"token": 1, "drive_list": 1, "batch_get": 1}
+
+
+def test_an_apostrophe_in_a_tab_title_is_escaped():
+    assert a1_range("Hội's tab") == "'Hội''s tab'!A1:ZZ5000"
+
+
+@pytest.mark.parametrize(
+    ("sheet", "expected"),
+    [
+        ("https://docs.google.com/spreadsheets/d/1AbC-dEf_0123456789xyz/edit#gid=0", "1AbC-dEf_0123456789xyz"),
+        ("https://docs.google.com/spreadsheets/u/1/d/1AbC-dEf_0123456789xyz", "1AbC-dEf_0123456789xyz"),
+        (" 1AbC-dEf_0123456789xyz ", "1AbC-dEf_0123456789xyz"),
+        ("941-tp-soc-trang.xlsx", None),
+        ("https://example.vn/report", None),
+    ],
+)
+def test_spreadsheet_id_from_url_or_bare_id(sheet, expected):
+    assert spreadsheet_id(sheet) == expected
+
+
+def test_only_successful_reads_are_stored(google, make_source):
+    ids = add_sheets(google, 2)
+    google.fake.script(ids[0], 403)  # not shared on the first run, shared by the second
+    fetch_all(*make_source(ids))
+    google.fake.log.clear()
+    fetched = fetch_all(*make_source(ids))
+    assert [r.spreadsheet_id for r in google.fake.requests("batch_get")] == [ids[0]]
+    assert fetched["u0"].problem is None
+
+
+# --- several credentials -----------------------------------------------------------------------
+def test_several_credentials_share_the_units_round_robin(google, make_source):
+    ids = add_sheets(google, 4)
+    fetched = fetch_all(*make_source(ids, accounts=(BOT, BOT2)))
+    assert google.fake.count("token") == 2
+    assert [r.account for r in google.fake.requests("batch_get")] == [BOT, BOT2, BOT, BOT2]
+    assert google.fake.count("drive_list", account=BOT) == google.fake.count("drive_list", account=BOT2) == 1
+    assert all(f.problem is None for f in fetched.values())
+
+
+def test_each_credential_names_itself_when_a_unit_has_not_shared(google, make_source):
+    ids = add_sheets(google, 2, shared_with={BOT})
+    fetched = fetch_all(*make_source(ids, accounts=(BOT, BOT2)))
+    assert fetched["u0"].problem is None
+    assert fetched["u1"].problem.details == {"service_account": BOT2}
+
+
+# --- credentials -------------------------------------------------------------------------------
+def test_the_key_comes_from_google_application_credentials_when_config_has_none(
+    google, make_source, key_files, monkeypatch
+):
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_files[BOT2]))
+    ids = add_sheets(google, 1, shared_with={BOT2})
+    config, _ = make_source(ids)
+    credential = config.source.credentials[0].model_copy(update={"key_file": None})
+    source_config = config.source.model_copy(update={"credentials": [credential]})
+    source = GoogleSheetsSource.from_config(config.model_copy(update={"source": source_config}))
+    assert fetch_all(config, source)["u0"].problem is None
+
+
+def test_an_unreadable_key_file_is_a_config_error_naming_the_key(make_source, key_files):
+    key_files[BOT].write_text("{not json")
+    with pytest.raises(ConfigError, match=r"source\.credentials\.0\.key_file"):
+        make_source(["x" * 20])
+
+
+# --- the samples, served as Google would -------------------------------------------------------
+def _as_google(grid: list[list[Any]]) -> list[list[Any]]:
+    rows = [[sheets_value(v) for v in row] for row in grid]
+    for row in rows:
+        while row and row[-1] == "":
+            row.pop()
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
+def test_the_sample_workbooks_read_from_google_equal_the_local_read(google, make_source):
+    ids = load_workbooks(google.fake, SAMPLES)
+    assert ids, "samples/workbooks holds the sample workbooks"
+    config, source = make_source(list(ids.values()))
+    local_units = [u.model_copy(update={"sheet": name}) for u, name in zip(config.units, ids, strict=True)]
+    tabs = {u.id: [REPORT, COMMITMENT, "Gương điển hình"] for u in config.units}
+    remote = {f.unit_id: f for f in source.fetch(config.units, tabs)}
+    local = {f.unit_id: f for f in LocalWorkbookSource(SAMPLES).fetch(local_units, tabs)}
+    for unit_id, here in local.items():
+        there = remote[unit_id]
+        assert there.problem is None
+        assert there.missing_tabs == here.missing_tabs
+        assert there.actual_titles == here.actual_titles
+        assert there.grids == {t: _as_google(g) for t, g in here.grids.items()}
