@@ -90,15 +90,13 @@ def read_unit(config: Config, fetch: UnitFetch) -> UnitReading:
     return reading
 
 
-def _periods(config: Config, owed: list[str], today: dt.date, working: WorkingDays) -> list[tuple[Period, dt.date]]:
-    periods: list[tuple[Period, dt.date]] = []
-    for kind in owed:
-        if kind in ("monthly", "six_monthly", "yearly"):
-            periods.extend(periods_in_view(kind, config.calendar, today, working))
-    ad_hoc_ids = {kind for kind in owed if kind not in ("monthly", "six_monthly", "yearly")}
-    for period, deadline in periods_in_view("ad_hoc", config.calendar, today, working):
-        if period.id in ad_hoc_ids:
-            periods.append((period, deadline))
+STANDARD = ("monthly", "six_monthly", "yearly")
+
+
+def _periods(owed: list[str], in_view: dict[str, list[tuple[Period, dt.date]]]) -> list[tuple[Period, dt.date]]:
+    """The periods in view for what a unit owes of one form (period types and ad-hoc ids)."""
+    periods = [pd for kind in owed if kind in STANDARD for pd in in_view[kind]]
+    periods += [pd for pd in in_view["ad_hoc"] if pd[0].id in owed]
     return sorted(periods, key=lambda pd: (pd[0].end, pd[0].start))
 
 
@@ -186,6 +184,7 @@ def judge(
 ) -> Judgement:
     """Judge every unit (or those in ``unit_ids``) on ``today``."""
     working = WorkingDays(config.calendar)
+    in_view = {kind: periods_in_view(kind, config.calendar, today, working) for kind in (*STANDARD, "ad_hoc")}
     reports: list[ReportStatus] = []
     unit_findings: list[Finding] = []
     newly_complete: dict[Key, dt.date] = {}
@@ -196,7 +195,7 @@ def judge(
         unit_findings.extend(reading.findings)
         owed = owed_forms(config, unit)
         for form_key, kinds in owed.items():
-            for period, deadline in _periods(config, kinds, today, working):
+            for period, deadline in _periods(kinds, in_view):
                 key = (unit.id, form_key, period.id)
                 report = judge_report(
                     config, unit, form_key, period, deadline, reading, today, first_complete.get(key), first_run

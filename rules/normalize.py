@@ -11,6 +11,7 @@ import math
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 # The five Vietnamese tone marks as combining characters. Their placement inside a syllable
@@ -47,6 +48,7 @@ def _fold_word(word: str) -> str:
     return unicodedata.normalize("NFC", base) + (f"~{tones}" if tones else "")
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """A comparison key for names and headers.
 
@@ -58,6 +60,7 @@ def fold(text: str) -> str:
     return _WORD.sub(lambda m: _fold_word(m.group(0)), text)
 
 
+@lru_cache(maxsize=65536)
 def ascii_fold(text: str) -> str:
     """Lower-case text with every diacritic removed (đ → d), for pattern matching only."""
     decomposed = unicodedata.normalize("NFD", str(text).casefold())

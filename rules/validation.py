@@ -35,12 +35,13 @@ def rule_holds(rule: Rule, values: Mapping[str, Any]) -> bool | None:
         return _present(left.names, values) == _present(right.names, values)
     if rule.operator == "exclusive_pair":
         return not (_present(left.names, values) and _present(right.names, values))
-    missing = [name for name in rule.names if values.get(name) is None]
+    names = rule.names
+    missing = [name for name in names if values.get(name) is None]
     if rule.missing_values == "skip_if_any_missing" and missing:
         return None
-    if rule.missing_values == "skip_if_all_missing" and rule.names and len(missing) == len(rule.names):
+    if rule.missing_values == "skip_if_all_missing" and names and len(missing) == len(names):
         return None
-    numbers = {k: (Decimal(v) if v is not None else None) for k, v in values.items() if k in rule.names}
+    numbers = {k: (None if values.get(k) is None else Decimal(values[k])) for k in names}
     left_value, right_value = left.evaluate(numbers), right.evaluate(numbers)
     if left_value is None or right_value is None:
         return None

@@ -156,6 +156,7 @@ class Rule(Strict):
     missing_values: Literal["skip_if_any_missing", "skip_if_all_missing", "never_skip"] = "skip_if_any_missing"
     _left: Expression = PrivateAttr()
     _right: Expression = PrivateAttr()
+    _names: tuple[str, ...] = PrivateAttr()
 
     @model_validator(mode="after")
     def _parse(self) -> Rule:
@@ -164,6 +165,7 @@ class Rule(Strict):
             self._right = parse_expression(self.right)
         except ExpressionError as exc:
             raise ValueError(str(exc)) from exc
+        self._names = tuple(dict.fromkeys(self._left.names + self._right.names))
         return self
 
     @property
@@ -176,7 +178,7 @@ class Rule(Strict):
 
     @property
     def names(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(self._left.names + self._right.names))
+        return self._names
 
 
 class Deadline(Strict):
@@ -249,27 +251,40 @@ class GoogleSource(Strict):
 
 
 class Outbox(Strict):
+    """Write each email as an .eml file (plus index.csv) into ``folder``; nothing is sent."""
+
     transport: Literal["outbox"] = "outbox"
     folder: Path = Path("outbox")
 
 
 class Smtp(Strict):
+    """Send through an SMTP server with yagmail; the password never lives in config.yaml."""
+
     transport: Literal["smtp"]
     user: Email
     host: Line = "smtp.gmail.com"
     port: int = Field(465, ge=1, le=65535)
     security: Literal["ssl", "starttls", "none"] = "ssl"
+    login: bool = Field(True, description="false only for a local relay that takes no AUTH")
     password_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")] | None = "SMTP_PASSWORD"
     password_file: Path | None = None
+    timeout: float = Field(30, gt=0, le=600)
     outbox_folder: Path = Field(Path("outbox"), description="where --dry-run writes")
 
 
 class Reminders(Strict):
-    days_before: list[int] = Field(default_factory=lambda: [7, 3, 1])
+    days_before: list[Annotated[int, Field(ge=1, le=366)]] = Field(default_factory=lambda: [7, 3, 1])
     on_the_day: bool = True
     overdue_every_days: int = Field(3, ge=1)
     overdue_max: int = Field(5, ge=0)
     escalate_after_days: int = Field(7, ge=1)
+
+    @field_validator("days_before")
+    @classmethod
+    def _distinct(cls, value: list[int]) -> list[int]:
+        if len(set(value)) != len(value):
+            raise ValueError("days_before lists the same day twice")
+        return sorted(value, reverse=True)
 
 
 class Mail(Strict):
@@ -277,6 +292,11 @@ class Mail(Strict):
     delivery: Outbox | Smtp = Field(default_factory=Outbox, discriminator="transport")
     daily_cap: int = Field(450, ge=1)
     digest_weekday: int = Field(0, ge=0, le=6, description="0 = Monday")
+    catch_up_days: int = Field(
+        2, ge=0, le=31,
+        description="a consolidated report or digest missed by cron still goes out this many days late",
+    )
+    max_attempts: int = Field(10, ge=1, le=100, description="after this many failed tries an email is given up")
     reminders: Reminders = Reminders()
 
 
