@@ -1,0 +1,227 @@
+"""`doctor`: check that the service can work before cron relies on it — the credentials load, every
+unit's sheet is reachable with its tabs and headers, and the SMTP login succeeds — with a fix for
+each problem. Operator-facing, so in English.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import google.auth.exceptions
+import requests
+from google.auth.transport.requests import Request
+from gspread.exceptions import APIError
+from gspread.urls import DRIVE_FILES_API_V3_URL
+
+from rules.judge import owed_tabs
+from rules.normalize import clean_text, fold, is_missing
+from service.errors import ConfigError
+from settings.schema import Config, Form, GoogleSource, Smtp
+from sync.google import GoogleSheetsSource
+from sync.google_http import GaveUp, Lane, build_lane, describe
+from sync.local import LocalWorkbookSource
+from sync.snapshots import fetch_file_versions
+from sync.source import Source, UnitFetch
+
+SERVICE = ""  # the unit_id of rows about the service as a whole
+
+
+@dataclass(frozen=True)
+class DoctorRow:
+    unit_id: str
+    check: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+# --- pure checks of what was fetched ---------------------------------------------------------
+def header_gaps(form: Form, header: Sequence[Any]) -> tuple[list[str], list[str]]:
+    """(required, optional) column labels of ``form`` absent from its header row.
+
+    Same matching as the core: a column is found by its label or an alias, compared folded.
+    """
+    present = {fold(clean_text(v)) for v in header if not is_missing(v)}
+
+    def found(*labels: str) -> bool:
+        return any(fold(label) in present for label in labels)
+
+    required = [] if found(form.period_label) else [form.period_label]
+    optional = [] if not form.report_date_label or found(form.report_date_label) else [form.report_date_label]
+    for spec in form.fields:
+        if not found(spec.label, *spec.aliases):
+            (required if spec.required else optional).append(spec.label)
+    return required, optional
+
+
+def _quoted(labels: Sequence[str]) -> str:
+    return ", ".join(f"«{label}»" for label in labels)
+
+
+def _sheet_fix(code: str, details: dict[str, Any], unit_sheet: str) -> str:
+    fixes = {
+        "permission_denied": "Ask the unit to share the sheet with {service_account} as Viewer.",
+        "spreadsheet_not_found": "Correct the unit's `sheet` in config.yaml: paste the sheet's URL or its ID.",
+        "unreadable_this_run": "Try again later; if it persists, check the network and the Sheets API quota.",
+        "no_workbook": "Put the workbook {file} in the source folder, or correct the unit's `sheet`.",
+        "unreadable_workbook": "Open and re-save {file} as .xlsx; it could not be read.",
+    }
+    return fixes.get(code, "See the detail.").format(**{"file": unit_sheet, **details})
+
+
+def unit_rows(config: Config, fetch: UnitFetch, tabs: Sequence[str]) -> list[DoctorRow]:
+    """The sheet, tab and header rows of one unit, from what the source fetched."""
+    unit = config.unit(fetch.unit_id)
+    if fetch.problem is not None:
+        details = dict(fetch.problem.details)
+        detail = fetch.problem.code + "".join(f"; {k}: {v}" for k, v in details.items())
+        return [DoctorRow(unit.id, "sheet", False, detail, _sheet_fix(fetch.problem.code, details, unit.sheet))]
+    rows = [DoctorRow(unit.id, "sheet", True, f"reachable: {unit.sheet}")]
+    forms = {form.tab: form for form in config.forms}
+    for tab in tabs:
+        if tab in fetch.missing_tabs:
+            fix = f"Add a tab titled «{tab}» (or rename the one meant); tabs now: {_quoted(fetch.available_tabs)}."
+            rows.append(DoctorRow(unit.id, f"tab «{tab}»", False, "missing", fix))
+            continue
+        actual = fetch.actual_titles.get(tab, tab)
+        rows.append(DoctorRow(unit.id, f"tab «{tab}»", True, "present" if actual == tab else f"present as «{actual}»"))
+        form = forms[tab]
+        grid = fetch.grids.get(tab, [])
+        header = grid[form.header_row - 1] if len(grid) >= form.header_row else []
+        required, optional = header_gaps(form, header)
+        if required:
+            detail = f"row {form.header_row} lacks {_quoted(required)}"
+            detail += f" (and optional {_quoted(optional)})" if optional else ""
+            fix = f"Type the missing column titles in row {form.header_row} of «{actual}» as the form names them."
+            rows.append(DoctorRow(unit.id, f"headers «{tab}»", False, detail, fix))
+        else:
+            detail = f"optional columns absent: {_quoted(optional)}" if optional else "all columns found"
+            rows.append(DoctorRow(unit.id, f"headers «{tab}»", True, detail))
+    return rows
+
+
+# --- the I/O shell ---------------------------------------------------------------------------
+def _credential_rows(source: GoogleSource) -> tuple[list[DoctorRow], list[Lane]]:
+    rows: list[DoctorRow] = []
+    lanes: list[Lane] = []
+    for index, credential in enumerate(source.credentials):
+        check = f"credential {index + 1}"
+        try:
+            lane = build_lane(credential, index, source, time.monotonic, time.sleep)
+            lane.credentials.refresh(Request(requests.Session()))
+        except ConfigError as exc:
+            fix = "Point key_file (or GOOGLE_APPLICATION_CREDENTIALS) at the service account's JSON key."
+            rows.append(DoctorRow(SERVICE, check, False, str(exc), fix))
+            continue
+        except google.auth.exceptions.RefreshError as exc:
+            fix = "Google refused the key: create a new key for the service account, and check the server clock."
+            rows.append(DoctorRow(SERVICE, check, False, f"token refused: {exc.args[0] if exc.args else exc}", fix))
+            continue
+        except google.auth.exceptions.TransportError:
+            fix = "Cannot reach Google's token server: check the network or proxy."
+            rows.append(DoctorRow(SERVICE, check, False, "token server unreachable", fix))
+            continue
+        lanes.append(lane)
+        rows.append(DoctorRow(SERVICE, check, True, f"signed in as {lane.email}"))
+        rows.append(_drive_row(lane, source.skip_unchanged))
+    return rows, lanes
+
+
+def _drive_row(lane: Lane, needed: bool) -> DoctorRow:
+    def page(params: dict[str, Any]) -> Any:
+        return lane.drive_call(lambda: lane.http.request("get", DRIVE_FILES_API_V3_URL, params=dict(params)).json())
+
+    try:
+        versions = fetch_file_versions(page)
+    except (APIError, GaveUp, requests.RequestException, ValueError) as exc:
+        fix = f"Enable the Google Drive API in the project of {lane.email}; without it every sheet is read every run."
+        return DoctorRow(SERVICE, f"drive listing ({lane.email})", not needed, describe(exc), fix)
+    return DoctorRow(SERVICE, f"drive listing ({lane.email})", True, f"{len(versions)} spreadsheet(s) visible")
+
+
+def smtp_row(smtp: Smtp) -> DoctorRow:
+    """Log in to the configured SMTP server (and log out): the password works or the fix says why."""
+    from delivery.transport import smtp_password  # the one reading of the password, shared with delivery
+
+    check = f"smtp login {smtp.user} @ {smtp.host}:{smtp.port}"
+    login = getattr(smtp, "login", True)
+    password = smtp_password(smtp)
+    if login and not password:
+        where = f"the file {smtp.password_file}" if smtp.password_file else f"${smtp.password_env}"
+        return DoctorRow(SERVICE, check, False, "no password", f"Put the (App) password in {where}.")
+    timeout = getattr(smtp, "timeout", 30)
+    try:
+        if smtp.security == "ssl":
+            server: smtplib.SMTP = smtplib.SMTP_SSL(
+                smtp.host, smtp.port, timeout=timeout, context=ssl.create_default_context()
+            )
+        else:
+            server = smtplib.SMTP(smtp.host, smtp.port, timeout=timeout)
+            if smtp.security == "starttls":
+                server.starttls(context=ssl.create_default_context())
+        with server:
+            if login:
+                server.login(smtp.user, password or "")
+    except smtplib.SMTPAuthenticationError as exc:
+        fix = "Check user and password; Gmail needs an App Password (2-step verification on)."
+        return DoctorRow(SERVICE, check, False, f"login refused: {exc.smtp_code}", fix)
+    except (smtplib.SMTPException, OSError) as exc:
+        # Never echo anything that might contain the password: the exception type says enough.
+        fix = "Check host, port and security (465: ssl, 587: starttls) and that the network allows it."
+        return DoctorRow(SERVICE, check, False, f"cannot connect: {type(exc).__name__}", fix)
+    return DoctorRow(SERVICE, check, True, "logged in" if login else "connected (no login configured)")
+
+
+def run_doctor(config: Config) -> list[DoctorRow]:
+    """Every check, in the order an operator fixes things: config, credentials, units, mail."""
+    rows = [DoctorRow(SERVICE, "config", True, f"{len(config.units)} units, {len(config.forms)} forms")]
+    source: Source | None
+    if config.source.kind == "google":
+        credential_rows, lanes = _credential_rows(config.source)
+        rows += credential_rows
+        source = GoogleSheetsSource(lanes, state_file=None, full=True) if lanes else None
+    else:
+        folder = config.source.folder
+        ok = folder.is_dir()
+        fix = "" if ok else "Create the folder or correct source.folder."
+        rows.append(DoctorRow(SERVICE, "source folder", ok, str(folder), fix))
+        source = LocalWorkbookSource(folder) if ok else None
+    tabs = {unit.id: owed_tabs(config, unit) for unit in config.units}
+    if source is None:
+        rows += [
+            DoctorRow(unit.id, "sheet", False, "not checked", "Fix the source problems above first.")
+            for unit in config.units
+        ]
+    else:
+        for fetch in source.fetch(config.units, tabs):
+            rows += unit_rows(config, fetch, tabs[fetch.unit_id])
+    if config.mail.delivery.transport == "smtp":
+        rows.append(smtp_row(config.mail.delivery))
+    return rows
+
+
+def render_doctor(rows: Sequence[DoctorRow], verbose: bool = False) -> str:
+    """One plain-text table and a summary line; a unit whose checks all pass takes one line
+    unless ``verbose`` (3,321 units would otherwise bury the few problems).
+    """
+    shown: list[DoctorRow] = []
+    by_unit: dict[str, list[DoctorRow]] = {}
+    for row in rows:
+        by_unit.setdefault(row.unit_id, []).append(row)
+    for unit_id, checks in by_unit.items():
+        if verbose or unit_id == SERVICE or not all(r.ok for r in checks):
+            shown += [r for r in checks if verbose or unit_id == SERVICE or not r.ok]
+        else:
+            shown.append(DoctorRow(unit_id, "all checks", True, f"{len(checks)} passed"))
+    table = [("unit", "check", "status", "detail", "fix")]
+    table += [(r.unit_id or "-", r.check, "ok" if r.ok else "FAIL", r.detail, r.fix) for r in shown]
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)) + "  " + row[4] for row in table]
+    failures = sum(1 for r in rows if not r.ok)
+    lines.append(f"{failures} problem(s) found." if failures else "All checks passed.")
+    return "\n".join(line.rstrip() for line in lines)

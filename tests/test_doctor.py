@@ -1,0 +1,207 @@
+"""`doctor`: each problem an operator can meet shows up as a failing row with its fix."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+import yaml
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sheets_fake import FakeGoogle, load_workbooks, service_account_info
+
+from service.doctor import DoctorRow, header_gaps, render_doctor, run_doctor
+from settings.schema import Config
+
+REPO = Path(__file__).resolve().parent.parent
+BOT = "bao-cao@soc-trang-test.iam.gserviceaccount.com"
+SMTP_USER, SMTP_PASSWORD = "bot@example.vn", "mat-khau-ung-dung"
+# The SMTP test server takes AUTH without TLS (127.0.0.1 only); aiosmtpd warns about it.
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+
+
+@pytest.fixture(scope="module")
+def key_pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+@pytest.fixture
+def google():
+    with FakeGoogle() as server:
+        yield server
+
+
+@pytest.fixture
+def make_config(tmp_path: Path, google: FakeGoogle, key_pem: str):
+    """The shipped forms and calendar, with units reading their sheets from the fake."""
+
+    def make(sheets: dict[str, str], **overrides) -> Config:
+        key_file = tmp_path / "key.json"
+        key_file.write_text(json.dumps(service_account_info(BOT, key_pem)))
+        raw = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+        raw["state_file"] = str(tmp_path / "state.sqlite3")
+        raw["source"] = {
+            "kind": "google",
+            "api_base": google.url,
+            "credentials": [{"key_file": str(key_file), "reads_per_minute": 300}],
+            "retry": {"max_attempts": 2, "initial_wait": 0, "max_wait": 0},
+        }
+        raw["units"] = [
+            {"id": unit_id, "name": f"Hội LHPN {unit_id}", "sheet": sheet, "emails": ["hoi@example.vn"]}
+            for unit_id, sheet in sheets.items()
+        ]
+        for entry in raw["calendar"].get("obligations", []) + raw["calendar"].get("ad_hoc", []):
+            if entry.get("units"):
+                entry["units"] = [u for u in entry["units"] if u in sheets]
+        raw["mail"] = {"delivery": {"transport": "outbox", "folder": str(tmp_path / "outbox")}}
+        raw.update(overrides)
+        return Config.model_validate(raw)
+
+    return make
+
+
+def healthy_tabs(config: Config) -> dict[str, list[list[str]]]:
+    """Every form's tab with the header row the form expects."""
+    tabs = {}
+    for form in config.forms:
+        header = [form.period_label] + ([form.report_date_label] if form.report_date_label else [])
+        tabs[form.tab] = [header + [f.label for f in form.fields]]
+    return tabs
+
+
+def failing(rows: list[DoctorRow]) -> list[DoctorRow]:
+    return [r for r in rows if not r.ok]
+
+
+def test_a_healthy_unit_passes_every_check(google, make_config):
+    config = make_config({"941": "sheet-941-healthy"})
+    google.fake.add_spreadsheet("sheet-941-healthy", healthy_tabs(config))
+    rows = run_doctor(config)
+    assert failing(rows) == []
+    assert any(r.check == "credential 1" and BOT in r.detail for r in rows)
+    assert google.fake.count("batch_get") == 1
+    assert render_doctor(rows).endswith("All checks passed.")
+
+
+def test_a_sheet_not_shared_says_whom_to_share_it_with(google, make_config):
+    config = make_config({"941": "sheet-941-private"})
+    google.fake.add_spreadsheet("sheet-941-private", healthy_tabs(config), shared_with={"other@example.vn"})
+    [row] = failing(run_doctor(config))
+    assert (row.unit_id, row.check) == ("941", "sheet")
+    assert BOT in row.fix and "Viewer" in row.fix
+
+
+def test_a_missing_tab_and_a_missing_column_are_named(google, make_config):
+    config = make_config({"941": "sheet-941-broken"})
+    tabs = healthy_tabs(config)
+    del tabs["Gương điển hình"]
+    tabs["Báo cáo chuyên đề"][0].remove("Số CBCC-NLĐ tham dự")
+    google.fake.add_spreadsheet("sheet-941-broken", tabs)
+    rows = {r.check: r for r in failing(run_doctor(config))}
+    assert set(rows) == {"tab «Gương điển hình»", "headers «Báo cáo chuyên đề»"}
+    assert "«Số CBCC-NLĐ tham dự»" in rows["headers «Báo cáo chuyên đề»"].detail
+    assert "«Cam kết hằng tháng»" in rows["tab «Gương điển hình»"].fix  # the tabs that exist
+
+
+def test_an_unusable_key_stops_before_the_units(google, make_config, tmp_path):
+    config = make_config({"941": "sheet-941"})
+    (tmp_path / "key.json").write_text("{}")
+    rows = failing(run_doctor(config))
+    assert [(r.unit_id, r.check) for r in rows] == [("", "credential 1"), ("941", "sheet")]
+    assert "key_file" in rows[0].fix
+    assert google.fake.log == []
+
+
+def test_drive_unavailable_is_reported_and_the_units_still_checked(google, make_config):
+    config = make_config({"941": "sheet-941-healthy"})
+    google.fake.add_spreadsheet("sheet-941-healthy", healthy_tabs(config))
+    google.fake.fail_always("drive", 403)
+    [row] = failing(run_doctor(config))
+    assert row.check.startswith("drive listing") and "Drive API" in row.fix
+
+
+def test_the_sample_workbooks_served_by_google(google, make_config):
+    ids = load_workbooks(google.fake, REPO / "samples" / "workbooks")
+    config = make_config({name.split("-")[0].upper(): sheet_id for name, sheet_id in ids.items()})
+    rows = run_doctor(config)
+    assert ("951", "tab «Cam kết hằng tháng»") in [(r.unit_id, r.check) for r in failing(rows)]
+    assert any(r.unit_id == "950" and "present as" in r.detail for r in rows)
+
+
+def test_header_gaps_match_like_the_core(make_config):
+    form = make_config({"941": "x"}).form("commitment_monthly")
+    header = ["  THÁNG ", "Ngày báo cáo", "Tổng số CBCC-NLĐ", "Số CBCC-NLĐ có bản cam kết", "Ghi chú"]
+    required, optional = header_gaps(form, header)
+    assert required == ["Số CBCC-NLĐ thực hiện tốt cam kết"]
+    assert optional == ["Tỷ lệ thực hiện tốt (%)"]
+
+
+def test_a_healthy_unit_takes_one_line_unless_verbose():
+    rows = [DoctorRow("941", "sheet", True, "reachable"), DoctorRow("941", "tab «A»", True, "present")]
+    assert "all checks" in render_doctor(rows) and "tab «A»" in render_doctor(rows, verbose=True)
+
+
+# --- SMTP ------------------------------------------------------------------------------------
+class _Accept:
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        return "250 OK"
+
+
+def _authenticate(server, session, envelope, mechanism, auth_data) -> AuthResult:
+    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+        SMTP_USER.encode(),
+        SMTP_PASSWORD.encode(),
+    )
+    return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
+
+
+@pytest.fixture
+def smtp_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(  # AUTH without TLS: a test server on 127.0.0.1 only
+        _Accept(), hostname="127.0.0.1", port=port,
+        authenticator=_authenticate, auth_required=True, auth_require_tls=False,
+    )
+    controller.start()
+    yield port
+    controller.stop()
+
+
+@pytest.mark.parametrize(("password", "ok"), [(SMTP_PASSWORD, True), ("sai-mat-khau", False)])
+def test_the_smtp_login_is_tried(google, make_config, smtp_port, monkeypatch, password, ok):
+    monkeypatch.setenv("DOCTOR_SMTP_PASSWORD", password)
+    config = make_config({"941": "sheet-941-healthy"})
+    google.fake.add_spreadsheet("sheet-941-healthy", healthy_tabs(config))
+    delivery = {
+        "transport": "smtp", "user": SMTP_USER, "host": "127.0.0.1", "port": smtp_port,
+        "security": "none", "password_env": "DOCTOR_SMTP_PASSWORD",
+    }
+    config = config.model_copy(update={"mail": config.mail.model_copy(update={"delivery": _smtp(delivery)})})
+    [row] = [r for r in run_doctor(config) if r.check.startswith("smtp login")]
+    assert row.ok is ok
+    assert password not in row.detail + row.fix
+    if not ok:
+        assert "App Password" in row.fix
+
+
+def test_no_smtp_password_is_a_failing_row(make_config, monkeypatch):
+    monkeypatch.delenv("DOCTOR_SMTP_PASSWORD", raising=False)
+    from service.doctor import smtp_row
+
+    row = smtp_row(_smtp({"transport": "smtp", "user": SMTP_USER, "password_env": "DOCTOR_SMTP_PASSWORD"}))
+    assert not row.ok and "$DOCTOR_SMTP_PASSWORD" in row.fix
+
+
+def _smtp(raw: dict):
+    from settings.schema import Smtp
+
+    return Smtp.model_validate(raw)
