@@ -27,7 +27,8 @@ from sync.source import Grid, SourceProblem, UnitFetch, match_tabs
 log = logging.getLogger(__name__)
 
 # Bounds every tab's read: far beyond any report form, small enough to cap a runaway sheet.
-READ_BOUNDS = "A1:ZZ5000"
+READ_ROWS = 5000
+READ_BOUNDS = f"A1:ZZ{READ_ROWS}"
 VALUE_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
 TITLES_ONLY = {"fields": "sheets.properties.title"}
 # After this many units of one account in a row give up on 429, its quota is spent for this run:
@@ -73,8 +74,9 @@ def is_unknown_range(exc: BaseException) -> bool:
 
 def problem_for(exc: BaseException, unit: Unit, service_account: str) -> SourceProblem:
     """The finding a unit gets when its spreadsheet could not be read."""
+    # A GaveUp carries no status of its own: a rate-limit 403 that never cleared is no permission problem.
     status = status_of(exc)
-    if status == 403 and not isinstance(exc, GaveUp):
+    if status == 403:
         return SourceProblem("permission_denied", {"service_account": service_account})
     if status == 404:
         return SourceProblem("spreadsheet_not_found", {"sheet": unit.sheet})
@@ -113,6 +115,8 @@ def _read_titles(lane: Lane, sheet_id: str, titles: Mapping[str, str], result: U
     # A fresh params dict per attempt: gspread writes "ranges" into the one it is given.
     body = lane.sheets_call(lambda: lane.http.values_batch_get(sheet_id, ranges, params=dict(VALUE_PARAMS)))
     for (tab, actual), grid in zip(titles.items(), grids_from_batch(body, len(ranges)), strict=True):
+        if len(grid) >= READ_ROWS:
+            log.warning("%s: tab %r reaches row %d; rows below it are not read", sheet_id, actual, READ_ROWS)
         result.grids[tab] = grid
         result.actual_titles[tab] = actual
 

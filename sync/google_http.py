@@ -11,7 +11,7 @@ import os
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -243,7 +243,7 @@ class Lane:
     retry: RetryPolicy
     bucket: TokenBucket | None
     broken: str | None = None
-    quota_strikes: int = field(default=0)
+    quota_strikes: int = 0
 
     @property
     def http(self) -> gspread.HTTPClient:

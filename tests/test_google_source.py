@@ -4,6 +4,7 @@ server speaking the Sheets, Drive and OAuth endpoints; assertions count what cro
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import unicodedata
@@ -15,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sheets_fake import DROP, FakeGoogle, load_workbooks, service_account_info, sheets_value
 
+from service.check import collect, judgement_as_dict
 from service.errors import ConfigError
 from settings.schema import Config
 from sync.google import GoogleSheetsSource, a1_range, spreadsheet_id
@@ -397,3 +399,33 @@ def test_the_sample_workbooks_read_from_google_equal_the_local_read(google, make
         assert there.missing_tabs == here.missing_tabs
         assert there.actual_titles == here.actual_titles
         assert there.grids == {t: _as_google(g) for t, g in here.grids.items()}
+
+
+def test_check_json_is_the_same_from_google_and_from_the_workbooks(google, config, key_files, clock, tmp_path):
+    """The shipped config judged twice: once from its sample workbooks, once from the same
+    workbooks served as Google Sheets. (The unit that has no workbook is left out: its finding
+    differs by nature, "no workbook" against "no such spreadsheet".)
+    """
+    today = dt.date(2023, 7, 20)
+    ids = load_workbooks(google.fake, SAMPLES)
+    unit_ids = [u.id for u in config.units if u.sheet in ids]
+    local = judgement_as_dict(config, collect(config, today, unit_ids))
+
+    source = {
+        "kind": "google",
+        "api_base": google.url,
+        "credentials": [{"key_file": str(key_files[BOT])}],
+        "retry": {"initial_wait": 0, "max_wait": 0},
+    }
+    remote_config = Config.model_validate(
+        config.model_dump(mode="json")
+        | {
+            "source": source,
+            "units": [u.model_dump() | {"sheet": ids.get(u.sheet, u.sheet)} for u in config.units],
+            "state_file": str(tmp_path / "google.sqlite3"),
+        }
+    )
+    remote_source = GoogleSheetsSource.from_config(remote_config, clock=clock.monotonic, sleep=clock.sleep)
+    remote = judgement_as_dict(remote_config, collect(remote_config, today, unit_ids, source=remote_source))
+    assert remote == local
+    assert google.fake.count("batch_get") >= len(unit_ids)
