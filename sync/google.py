@@ -122,13 +122,18 @@ def _read_titles(lane: Lane, sheet_id: str, titles: Mapping[str, str], result: U
 
 
 def list_versions(lane: Lane) -> dict[str, FileVersion]:
-    """Versions of the spreadsheets this account sees; empty (so all are read) if Drive fails."""
+    """Versions of the spreadsheets this account sees; empty (so all are read) if Drive fails.
+
+    Raises RefreshError when the account cannot sign in.
+    """
 
     def page(params: dict[str, Any]) -> Mapping[str, Any]:
         return lane.drive_call(lambda: lane.http.request("get", DRIVE_FILES_API_V3_URL, params=dict(params)).json())
 
     try:
         return fetch_file_versions(page)
+    except google.auth.exceptions.RefreshError:
+        raise  # the account cannot sign in at all: the caller stops using it
     except (APIError, GaveUp, requests.RequestException, google.auth.exceptions.GoogleAuthError, ValueError) as exc:
         log.warning("Drive listing failed for %s (%s): every spreadsheet is read", lane.email, describe(exc))
         return {}
@@ -187,7 +192,10 @@ class GoogleSheetsSource:
             versions: dict[str, FileVersion] = {}
             if store is not None:
                 for lane in self.lanes[: len(units)]:
-                    versions.update(list_versions(lane))
+                    try:
+                        versions.update(list_versions(lane))
+                    except google.auth.exceptions.RefreshError as exc:
+                        self._cannot_sign_in(lane, exc)
             for position, unit in enumerate(units):
                 lane = self.lane_for(position)
                 yield self.fetch_unit(lane, unit, tabs.get(unit.id, ()), versions, store)
@@ -216,9 +224,7 @@ class GoogleSheetsSource:
         try:
             result = read_spreadsheet(lane, sheet_id, tabs, snapshot.actual_titles if snapshot else {})
         except google.auth.exceptions.RefreshError as exc:
-            # The account cannot sign in (revoked key, wrong clock): no unit of it can be read.
-            lane.broken = f"service account {lane.email} cannot sign in: {exc.args[0] if exc.args else exc}"
-            log.error("%s", lane.broken)
+            self._cannot_sign_in(lane, exc)
             return UnitFetch(unit.id, problem=SourceProblem("unreadable_this_run", {"reason": lane.broken}))
         except (APIError, GaveUp, requests.RequestException, google.auth.exceptions.GoogleAuthError) as exc:
             self._count_strike(lane, exc)
@@ -235,6 +241,12 @@ class GoogleSheetsSource:
             # see a newer version and read again, never the reverse.
             _save(store, sheet_id, version, tabs, result)
         return result
+
+    @staticmethod
+    def _cannot_sign_in(lane: Lane, exc: google.auth.exceptions.RefreshError) -> None:
+        # A revoked key or a wrong clock: no unit of this account can be read, so stop asking.
+        lane.broken = f"service account {lane.email} cannot sign in: {exc.args[0] if exc.args else exc}"
+        log.error("%s", lane.broken)
 
     @staticmethod
     def _count_strike(lane: Lane, exc: BaseException) -> None:

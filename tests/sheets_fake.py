@@ -21,9 +21,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from sheets_fake_values import Grid, column_letter, formatted, parse_range, project, quoted, trimmed, workbook_tabs
 
-Grid = list[list[Any]]
-SHEETS_EPOCH = dt.datetime(1899, 12, 30)
 _ERRORS = {
     400: ("INVALID_ARGUMENT", "Request contains an invalid argument."),
     401: ("UNAUTHENTICATED", "Request had invalid authentication credentials."),
@@ -69,85 +68,6 @@ class Logged:
     status: int
 
 
-def column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def column_index(letters: str) -> int:
-    value = 0
-    for ch in letters.upper():
-        value = value * 26 + ord(ch) - 64
-    return value - 1
-
-
-def parse_range(a1: str) -> tuple[str, tuple[int, int] | None]:
-    """(tab title, (last row, last column) or None for the whole tab) of an A1 range."""
-    if a1.startswith("'"):
-        end = 1
-        while True:
-            end = a1.index("'", end)
-            if a1[end + 1 : end + 2] == "'":
-                end += 2
-                continue
-            break
-        title, rest = a1[1:end].replace("''", "'"), a1[end + 1 :]
-    else:
-        title, _, bounds = a1.partition("!")
-        rest = f"!{bounds}" if bounds else ""
-    if not rest:
-        return title, None
-    match = re.fullmatch(r"!([A-Z]+)1:([A-Z]+)(\d+)", rest)
-    if not match:
-        raise ValueError(a1)
-    return title, (int(match.group(3)), column_index(match.group(2)) + 1)
-
-
-def quoted(title: str) -> str:
-    return title if re.fullmatch(r"[A-Za-z0-9_]+", title) else "'" + title.replace("'", "''") + "'"
-
-
-def _empty(value: Any) -> bool:
-    return value is None or value == ""
-
-
-def trimmed(grid: Grid, rows: int, cols: int) -> Grid:
-    """What Google returns: cut to the range, trailing empty cells and rows dropped."""
-    out = []
-    for row in grid[:rows]:
-        row = list(row[:cols])
-        while row and _empty(row[-1]):
-            row.pop()
-        out.append(["" if v is None else v for v in row])
-    while out and not out[-1]:
-        out.pop()
-    return out
-
-
-def formatted(value: Any) -> Any:
-    """FORMATTED_VALUE, simplified: the text of the value (no locale, no number formats)."""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    return str(value)
-
-
-def project(data: Any, paths: list[list[str]]) -> Any:
-    """Apply a field mask (``sheets.properties.title``) to a body."""
-    if isinstance(data, list):
-        return [project(item, paths) for item in data]
-    if not isinstance(data, dict) or any(not p for p in paths):
-        return data
-    out = {}
-    for key in dict.fromkeys(p[0] for p in paths):
-        if key in data:
-            out[key] = project(data[key], [p[1:] for p in paths if p[0] == key])
-    return out
-
-
 class SheetsFake:
     """The state behind the server: spreadsheets, issued tokens, scripted failures, the log."""
 
@@ -180,7 +100,7 @@ class SheetsFake:
         sheet.modified += dt.timedelta(minutes=1)
 
     def script(self, key: str, *responses: int | tuple[int, dict[str, str]]) -> None:
-        """Answer the next requests for spreadsheet ``key`` (or "drive") with these statuses first."""
+        """Answer the next requests for spreadsheet ``key`` (or "drive", "token") with these first."""
         queue = self.scripts.setdefault(key, deque())
         queue.extend(r if isinstance(r, tuple) else (r, {}) for r in responses)
 
@@ -241,6 +161,10 @@ class SheetsFake:
         return "unknown", None, path
 
     def _token(self, body: bytes) -> tuple[int, dict[str, str], Any, str | None]:
+        scripted = self._scripted("token")
+        if scripted and scripted[0] != 200:
+            refusal = {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
+            return scripted[0], scripted[1], refusal, None
         form = parse_qs(body.decode())
         assertion = form.get("assertion", [""])[0]
         try:
@@ -402,7 +326,22 @@ class FakeGoogle:
         self.server.server_close()
 
 
-# --- test credentials and sample data ------------------------------------------------------------
+# --- test credentials, clock and sample data ------------------------------------------------------------
+class FakeClock:
+    """Time that moves only when the code under test sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
 def service_account_info(
     email: str, private_key_pem: str | None = None, project: str = "test-project"
 ) -> dict[str, Any]:
@@ -422,35 +361,6 @@ def service_account_info(
         "auth_uri": "https://accounts.google.com/o/oauth2/auth",
         "token_uri": "https://oauth2.googleapis.com/token",
     }
-
-
-def sheets_value(value: Any) -> Any:
-    """A workbook cell as UNFORMATTED_VALUE/SERIAL_NUMBER returns it: dates as serial days."""
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return "" if value is None else value
-    if isinstance(value, dt.datetime):
-        value = (value - SHEETS_EPOCH) / dt.timedelta(days=1)
-    elif isinstance(value, dt.date):
-        value = (value - SHEETS_EPOCH.date()).days
-    elif isinstance(value, dt.time):
-        value = (value.hour * 3600 + value.minute * 60 + value.second) / 86400
-    elif isinstance(value, dt.timedelta):
-        value = value / dt.timedelta(days=1)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)  # Google's JSON writes 12, not 12.0
-    return value
-
-
-def workbook_tabs(path: Path) -> dict[str, Grid]:
-    """Every tab of an .xlsx workbook as the Sheets API would serve it."""
-    from python_calamine import CalamineWorkbook
-
-    workbook = CalamineWorkbook.from_path(str(path))
-    tabs = {}
-    for name in workbook.sheet_names:
-        grid = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        tabs[name] = [[sheets_value(v) for v in row] for row in grid]
-    return tabs
 
 
 def load_workbooks(fake: SheetsFake, folder: Path) -> dict[str, str]:

@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sheets_fake import DROP, FakeGoogle, load_workbooks, service_account_info, sheets_value
+from sheets_fake import DROP, FakeClock, FakeGoogle, load_workbooks, service_account_info
+from sheets_fake_values import sheets_value
 
 from service.check import collect, judgement_as_dict
 from service.errors import ConfigError
 from settings.schema import Config
 from sync.google import GoogleSheetsSource, a1_range, spreadsheet_id
-from sync.google_http import TokenBucket
 from sync.local import LocalWorkbookSource
 from sync.source import UnitFetch
 
@@ -31,21 +31,6 @@ BOT2 = "bao-cao-2@soc-trang-test.iam.gserviceaccount.com"
 # Google drops trailing empty cells and rows: the second data row is shorter than the header.
 FIELD = {"key": "sessions", "label": "Số buổi học tập", "type": "integer"}
 GRID = [["Kỳ báo cáo", "Số buổi học tập", "Ghi chú"], ["Tháng 3/2023", 4, "đủ"], ["Tháng 4/2023", 5]]
-
-
-class FakeClock:
-    """Time that moves only when the code under test sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture(scope="session")
@@ -242,24 +227,6 @@ def test_an_account_whose_quota_is_spent_stops_asking(google, make_source):
     assert [f.problem.code for f in fetched.values()] == ["unreadable_this_run"] * 5
 
 
-def test_the_rate_limiter_spaces_requests_on_the_injected_clock():
-    clock = FakeClock()
-    bucket = TokenBucket(per_minute=6, clock=clock.monotonic, sleep=clock.sleep)
-    for _ in range(4):
-        bucket.acquire()
-    assert clock.sleeps == pytest.approx([10.0, 10.0, 10.0])
-
-
-def test_any_minute_stays_within_the_quota():
-    clock = FakeClock()
-    bucket = TokenBucket(per_minute=55, clock=clock.monotonic, sleep=clock.sleep)
-    times = []
-    for _ in range(200):
-        bucket.acquire()
-        times.append(clock.now)
-    assert max(sum(1 for t in times if start <= t < start + 60) for start in times) <= 60
-
-
 # --- per-unit problems -------------------------------------------------------------------------
 def test_403_names_the_service_account_to_share_with(google, make_source):
     ids = add_sheets(google, 2)
@@ -336,6 +303,15 @@ def test_only_successful_reads_are_stored(google, make_source):
     fetched = fetch_all(*make_source(ids))
     assert [r.spreadsheet_id for r in google.fake.requests("batch_get")] == [ids[0]]
     assert fetched["u0"].problem is None
+
+
+def test_an_account_that_cannot_sign_in_makes_its_units_unreadable_without_more_requests(google, make_source):
+    ids = add_sheets(google, 3)
+    google.fake.fail_always("token", 400)
+    fetched = fetch_all(*make_source(ids))
+    assert google.fake.counts() == {"token": 1}
+    assert {f.problem.code for f in fetched.values()} == {"unreadable_this_run"}
+    assert BOT in fetched["u2"].problem.details["reason"]
 
 
 # --- several credentials -----------------------------------------------------------------------
