@@ -1,4 +1,5 @@
-"""The HTTP shell of the Google source: what is retried, how long to wait, how fast to ask."""
+"""The Google source's plumbing: the ranges and IDs it builds, what is retried, how long it waits,
+how fast it asks."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ import json
 import pytest
 import requests
 from gspread.exceptions import APIError
+from hypothesis import given
+from hypothesis import strategies as st
 from sheets_fake import FakeClock, google_error
+from sheets_fake_values import parse_range
 
+from sync.google import a1_range, spreadsheet_id
 from sync.google_http import TokenBucket, is_transient, retry_after_seconds
 
 
@@ -51,3 +56,32 @@ def test_retry_after_may_be_an_http_date():
     response.headers["Retry-After"] = "Thu, 20 Jul 2023 08:00:30 GMT"
     now = dt.datetime(2023, 7, 20, 8, 0, 0, tzinfo=dt.UTC)
     assert retry_after_seconds(APIError(response), now) == 30.0
+
+
+@given(st.text(min_size=1, max_size=40))
+def test_any_tab_title_survives_quoting(title):
+    assert parse_range(a1_range(title)) == (title, (5000, 702))
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_", min_size=1, max_size=60))
+def test_a_spreadsheet_id_is_found_in_its_url_and_alone(sheet_id):
+    assert spreadsheet_id(f"https://docs.google.com/spreadsheets/d/{sheet_id}/edit?usp=sharing") == sheet_id
+    assert spreadsheet_id(sheet_id) == sheet_id
+
+
+def test_an_apostrophe_in_a_tab_title_is_escaped():
+    assert a1_range("Hội's tab") == "'Hội''s tab'!A1:ZZ5000"
+
+
+@pytest.mark.parametrize(
+    ("sheet", "expected"),
+    [
+        ("https://docs.google.com/spreadsheets/d/1AbC-dEf_0123456789xyz/edit#gid=0", "1AbC-dEf_0123456789xyz"),
+        ("https://docs.google.com/spreadsheets/u/1/d/1AbC-dEf_0123456789xyz", "1AbC-dEf_0123456789xyz"),
+        (" 1AbC-dEf_0123456789xyz ", "1AbC-dEf_0123456789xyz"),
+        ("941-tp-soc-trang.xlsx", None),
+        ("https://example.vn/report", None),
+    ],
+)
+def test_spreadsheet_id_from_url_or_bare_id(sheet, expected):
+    assert spreadsheet_id(sheet) == expected

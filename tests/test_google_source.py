@@ -20,7 +20,7 @@ from sheets_fake_values import sheets_value
 from service.check import collect, judgement_as_dict
 from service.errors import ConfigError
 from settings.schema import Config
-from sync.google import GoogleSheetsSource, a1_range, spreadsheet_id
+from sync.google import GoogleSheetsSource
 from sync.local import LocalWorkbookSource
 from sync.source import UnitFetch
 
@@ -275,24 +275,6 @@ def test_a_tab_titled_in_nfd_and_other_case_is_matched_then_asked_for_by_its_rea
     google.fake.log.clear()
     fetch_all(*make_source(["sheet-nfd-title"]))
     assert google.fake.counts() == {"token": 1, "drive_list": 1, "batch_get": 1}
-
-
-def test_an_apostrophe_in_a_tab_title_is_escaped():
-    assert a1_range("Hội's tab") == "'Hội''s tab'!A1:ZZ5000"
-
-
-@pytest.mark.parametrize(
-    ("sheet", "expected"),
-    [
-        ("https://docs.google.com/spreadsheets/d/1AbC-dEf_0123456789xyz/edit#gid=0", "1AbC-dEf_0123456789xyz"),
-        ("https://docs.google.com/spreadsheets/u/1/d/1AbC-dEf_0123456789xyz", "1AbC-dEf_0123456789xyz"),
-        (" 1AbC-dEf_0123456789xyz ", "1AbC-dEf_0123456789xyz"),
-        ("941-tp-soc-trang.xlsx", None),
-        ("https://example.vn/report", None),
-    ],
-)
-def test_spreadsheet_id_from_url_or_bare_id(sheet, expected):
-    assert spreadsheet_id(sheet) == expected
 
 
 def test_only_successful_reads_are_stored(google, make_source):
