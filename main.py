@@ -64,8 +64,9 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
 @click.option("--today", help="Judge as if today were this date (YYYY-MM-DD).")
 @click.option("--unit", "unit_id", help="Only this unit (its id in config).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines instead of tables.")
+@click.option("--full", is_flag=True, help="Re-read every sheet, even those unchanged since their last read.")
 @pass_config
-def check(config: Config, today: str | None, unit_id: str | None, as_json: bool) -> None:
+def check(config: Config, today: str | None, unit_id: str | None, as_json: bool, full: bool) -> None:
     """Read every unit's sheet and show each report's status and every finding.
 
     Exits 0 when it ran, whatever state the units' reports are in.
@@ -79,7 +80,48 @@ def check(config: Config, today: str | None, unit_id: str | None, as_json: bool)
 
     if unit_id and unit_id not in {u.id for u in config.units}:
         raise click.BadParameter(f"no unit with id {unit_id!r} in config", param_hint="--unit")
-    click.echo(check_command(config, _today(today, config), unit_id, as_json))
+    click.echo(check_command(config, _today(today, config), unit_id, as_json, full))
+
+
+@cli.command()
+@click.option("--all", "verbose", is_flag=True, help="List every check, not one line per healthy unit.")
+@pass_config
+def doctor(config: Config, verbose: bool) -> None:
+    """Check credentials, every unit's sheet, tabs and headers, and the SMTP login; print each fix.
+
+    Exits 0 when every check passes, 5 otherwise.
+
+    \b
+    Example:
+        python main.py doctor
+    """
+    from service.doctor import render_doctor, run_doctor
+    from service.errors import ChecksFailed
+
+    rows = run_doctor(config)
+    click.echo(render_doctor(rows, verbose=verbose))
+    if not all(r.ok for r in rows):
+        raise ChecksFailed(f"doctor found {sum(not r.ok for r in rows)} problem(s)")
+
+
+@cli.command()
+@click.option("--today", help="Run as if today were this date (YYYY-MM-DD).")
+@click.option("--dry-run", is_flag=True, help="Write the emails to the outbox folder; send and record nothing.")
+@pass_config
+def run(config: Config, today: str | None, dry_run: bool) -> None:
+    """Check every unit, then send the consolidated report and the reminders due today.
+
+    Each email goes out once: a second run the same day sends nothing new. Exits 3 while
+    emails stay queued after a delivery failure (they go out on the next run), 0 otherwise.
+
+    \b
+    Example:
+        python main.py run --today 2023-07-20
+        python main.py run --dry-run
+    """
+    from service.run import run_command
+
+    click.echo(run_command(config, _today(today, config), dry_run))
 
 
 if __name__ == "__main__":

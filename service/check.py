@@ -179,9 +179,9 @@ def _finding_line(finding: Finding, period_labels: dict[str, str]) -> str:
     return finding.message
 
 
-def check_command(config: Config, today: dt.date, unit_id: str | None, as_json: bool) -> str:
+def check_command(config: Config, today: dt.date, unit_id: str | None, as_json: bool, full: bool = False) -> str:
     """What `python main.py check` prints."""
-    judgement = collect(config, today, [unit_id] if unit_id else None)
+    judgement = collect(config, today, [unit_id] if unit_id else None, full=full)
     if as_json:
         return json.dumps(judgement_as_dict(config, judgement), ensure_ascii=False, indent=2)
     return render_text(config, judgement)

@@ -30,10 +30,17 @@ class SourceError(ServiceError):
     exit_code = 4
 
 
+class ChecksFailed(ServiceError):
+    """`doctor` found problems; each is printed with its fix."""
+
+    exit_code = 5
+
+
 EXIT_CODES = {
     0: "the job ran (whatever the units' state)",
     1: "unexpected failure",
     ConfigError.exit_code: "bad configuration",
     DeliveryError.exit_code: "emails stay queued after a delivery failure",
     SourceError.exit_code: "some sheets could not be read",
+    ChecksFailed.exit_code: "doctor found problems",
 }
