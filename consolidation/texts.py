@@ -1,0 +1,68 @@
+"""The Vietnamese texts of emails and workbooks kept in templates/ (mail.yaml, *.html, *.txt).
+
+Staff edit them without touching code; this module only loads and fills them in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from rules.normalize import format_number
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+MAIL_TEXTS = TEMPLATES / "mail.yaml"
+
+
+def vn_date(day: dt.date | None) -> str:
+    """dd/mm/yyyy, the way Vietnamese offices write dates."""
+    return day.strftime("%d/%m/%Y") if day else ""
+
+
+def vn_number(value: Any) -> str:
+    """1.500 and 2,5; empty for None."""
+    return format_number(value)
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """Jinja2 over templates/: HTML autoescaped, text not; a missing variable is an error."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["vn_date"] = vn_date
+    env.filters["vn_number"] = vn_number
+    return env
+
+
+@lru_cache(maxsize=1)
+def _catalogue() -> dict[str, Any]:
+    return yaml.safe_load(MAIL_TEXTS.read_text(encoding="utf-8"))
+
+
+def mail_text(*path: str, **variables: Any) -> str:
+    """The text at ``path`` in mail.yaml, its {{ variables }} filled in (never HTML-escaped)."""
+    value: Any = _catalogue()
+    for part in path:
+        value = value[part]
+    return environment().from_string(str(value)).render(**variables)
+
+
+def topic_title(topics: dict[int, str], year: int) -> str:
+    """The year's topic as emails name it: "Chuyên đề năm 2023 «…»"."""
+    return mail_text("topic_title", year=year, topic=topics.get(year, ""))
+
+
+def render(template: str, **variables: Any) -> str:
+    """A template file of templates/ filled in."""
+    return environment().get_template(template).render(**variables)

@@ -1,0 +1,1 @@
+"""Delivery: which emails are due, rendering them, the transports and the send ledger."""

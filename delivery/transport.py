@@ -1,0 +1,204 @@
+"""Transports: the outbox folder (.eml files and an index) and SMTP through yagmail.
+
+Both take the bytes built once by delivery.message. A transport is a context manager for one
+batch: SMTP opens a single connection on the first message and closes it at the end.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import logging
+import os
+import smtplib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import yagmail
+
+from delivery.message import Outgoing
+from settings.schema import Config, Smtp
+
+log = logging.getLogger(__name__)
+
+INDEX_COLUMNS = ["written_at", "key", "kind", "unit", "from", "to", "cc", "subject", "message_id", "file"]
+
+
+class TransportUnavailable(Exception):
+    """Nothing more can go in this batch (server down, login refused, no password)."""
+
+
+@dataclass
+class Attempt:
+    """What happened to one message: who accepted it, who refused it and why."""
+
+    accepted: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        return not self.refused and self.error is None
+
+
+class Transport(Protocol):
+    name: str
+
+    def __enter__(self) -> Transport: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def send(self, message: Outgoing, recipients: list[str]) -> Attempt:
+        """Deliver ``message`` to ``recipients`` (the envelope); raise TransportUnavailable."""
+        ...
+
+
+def eml_name(message: Outgoing) -> str:
+    digest = hashlib.sha256(message.key.encode("utf-8")).hexdigest()[:12]
+    return f"{message.kind}_{message.unit_id or 'office'}_{digest}.eml"
+
+
+class OutboxTransport:
+    """Writes each message as ``<kind>_<unit>_<hash>.eml`` and appends a row to index.csv."""
+
+    name = "outbox"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    def __enter__(self) -> OutboxTransport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def send(self, message: Outgoing, recipients: list[str]) -> Attempt:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            path = self.folder / eml_name(message)
+            path.write_bytes(message.data)
+            index = self.folder / "index.csv"
+            new = not index.exists()
+            with index.open("a", encoding="utf-8", newline="") as handle:
+                writer = csv.writer(handle)
+                if new:
+                    writer.writerow(INDEX_COLUMNS)
+                writer.writerow(
+                    [
+                        dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                        message.key,
+                        message.kind,
+                        message.unit_id or "",
+                        message.sender,
+                        " ".join(message.to),
+                        " ".join(message.cc),
+                        message.subject,
+                        message.message_id,
+                        path.name,
+                    ]
+                )
+        except OSError as exc:
+            raise TransportUnavailable(f"cannot write to the outbox {self.folder}: {exc}") from exc
+        return Attempt(accepted=list(recipients))
+
+
+def smtp_password(settings: Smtp) -> str | None:
+    """The password from ``password_file``, else from the ``password_env`` variable; never prompted."""
+    if settings.password_file is not None:
+        try:
+            return settings.password_file.read_text(encoding="utf-8").strip() or None
+        except OSError:
+            return None
+    if settings.password_env:
+        return os.environ.get(settings.password_env) or None
+    return None
+
+
+class SmtpTransport:
+    """One yagmail connection for the whole batch; errors never carry the password."""
+
+    name = "smtp"
+
+    def __init__(self, settings: Smtp, password: str | None) -> None:
+        self.settings = settings
+        self._password = password
+        self._client: yagmail.SMTP | None = None
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._password, "***") if self._password else text
+
+    def _connect(self) -> yagmail.SMTP:
+        s = self.settings
+        if s.login and not self._password:
+            where = f"the file {s.password_file}" if s.password_file else f"the environment variable {s.password_env}"
+            raise TransportUnavailable(f"no SMTP password: put the App Password in {where}")
+        client = yagmail.SMTP(
+            s.user,
+            self._password if s.login else None,
+            host=s.host,
+            port=s.port,
+            smtp_ssl=s.security == "ssl",
+            smtp_starttls=s.security == "starttls",
+            smtp_skip_login=not s.login,
+            timeout=s.timeout,
+        )
+        try:
+            client.login()
+        except (smtplib.SMTPException, OSError) as exc:
+            client.close()
+            raise TransportUnavailable(self._redact(f"cannot log in to {s.host}:{s.port}: {_describe(exc)}")) from None
+        log.info("connected to %s:%s as %s", s.host, s.port, s.user)
+        return client
+
+    def __enter__(self) -> SmtpTransport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def send(self, message: Outgoing, recipients: list[str]) -> Attempt:
+        for retry in (False, True):
+            if self._client is None:
+                self._client = self._connect()
+            try:
+                refused = self._client.smtp.sendmail(self.settings.user, recipients, message.data)
+            except smtplib.SMTPRecipientsRefused as exc:
+                return Attempt(refused={a: _reply(*r) for a, r in exc.recipients.items()})
+            except smtplib.SMTPServerDisconnected as exc:
+                lost: OSError = exc
+            except smtplib.SMTPException as exc:
+                return Attempt(error=self._redact(_describe(exc)))
+            except OSError as exc:  # socket errors (SMTPException is an OSError too: caught above)
+                lost = exc
+            else:
+                refused_text = {a: _reply(*r) for a, r in refused.items()}
+                return Attempt([a for a in recipients if a not in refused], refused_text)
+            # The server may drop a long batch: reconnect once, then give up on the batch.
+            self._client = None
+            if retry:
+                raise TransportUnavailable(self._redact(f"connection lost: {_describe(lost)}"))
+        raise AssertionError("unreachable")
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    return f"{code} {text.decode('utf-8', 'replace') if isinstance(text, bytes) else text}"
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return _reply(exc.smtp_code, exc.smtp_error)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def build_transport(config: Config, dry_run: bool) -> Transport:
+    """The configured transport; ``dry_run`` always writes to an outbox folder instead."""
+    delivery = config.mail.delivery
+    if delivery.transport == "outbox":
+        return OutboxTransport(delivery.folder)
+    if dry_run:
+        return OutboxTransport(delivery.outbox_folder)
+    return SmtpTransport(delivery, smtp_password(delivery))

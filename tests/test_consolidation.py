@@ -1,0 +1,95 @@
+"""Consolidated figures from a judgement: rows per unit, totals, units not in, unreadable sheets."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from consolidation.figures import consolidate, outstanding_reports
+from consolidation.workbook import workbook_bytes
+from delivery.render import render_consolidated
+from delivery.schedule import AFTER_DEADLINE, PlannedEmail
+from rules.model import Finding
+from service.check import collect
+
+M07 = [("commitment_monthly", "2023-M07")]
+
+
+@pytest.fixture
+def judgement(config):
+    return collect(config, dt.date(2023, 7, 20))
+
+
+def unreadable(judgement, unit_id: str, code: str = "permission_denied"):
+    """The same judgement, as if ``unit_id``'s sheet could not be read this time."""
+    finding = Finding(unit_id, code, "Chưa đọc được bảng tính vì chưa được chia sẻ.")
+    return dataclasses.replace(judgement, unit_findings=[*judgement.unit_findings, finding])
+
+
+def test_a_section_totals_every_numeric_key_indicator(config, judgement):
+    [section] = consolidate(config, judgement, M07, "Số dòng").sections
+
+    assert [c.label for c in section.indicators] == [
+        "Tổng số CBCC-NLĐ",
+        "Số CBCC-NLĐ có bản cam kết",
+        "Số CBCC-NLĐ thực hiện tốt cam kết",
+    ]
+    assert len(section.rows) == 12
+    assert section.totals == [102, 102, 88]
+    assert [u.id for u in section.missing_units] == ["946", "949", "951"]
+    assert [u.id for u in section.incomplete_units] == ["944"]
+    assert section.unreadable_units == []
+
+
+def test_a_list_form_counts_its_rows(config, judgement):
+    [section] = consolidate(config, judgement, [("exemplary_people", "2023-Y")], "Số dòng").sections
+
+    assert [(c.label, c.numeric) for c in section.indicators] == [("Số dòng", True)]
+    assert section.totals[0] == sum(len(r.report.rows) for r in section.rows)
+
+
+def test_units_whose_sheet_could_not_be_read_are_listed_apart_from_missing_ones(config, judgement):
+    judgement = unreadable(judgement, "949")
+    [section] = consolidate(config, judgement, M07, "Số dòng").sections
+
+    assert [u.id for u in section.unreadable_units] == ["949"]
+    assert [u.id for u in section.missing_units] == ["946", "951"]
+    email = PlannedEmail(
+        "after_deadline|2023-M07", AFTER_DEADLINE, ["x@example.com"], reports=M07, period_id="2023-M07"
+    )
+    text = render_consolidated(config, judgement, email).text
+    assert "Đơn vị chưa nộp: Hội LHPN huyện Long Phú; Hội LHPN huyện Trần Đề." in text
+    assert "Đơn vị chưa đọc được bảng tính (không tính là trễ hạn" in text
+    assert "9. Hội LHPN huyện Thạnh Trị – Chưa đọc được bảng tính" in text
+
+
+def test_outstanding_reports_are_those_past_their_deadline_with_a_unit_not_complete(judgement):
+    assert outstanding_reports(judgement) == [
+        ("commitment_monthly", "2023-M02"),
+        ("commitment_monthly", "2023-M03"),
+        ("commitment_monthly", "2023-M04"),
+        ("topic_report", "dot-xuat-2023-04"),
+        ("commitment_monthly", "2023-M05"),
+        ("commitment_monthly", "2023-M06"),
+        ("topic_report", "2023-H1"),
+        ("commitment_monthly", "2023-M07"),
+    ]
+
+
+def test_the_workbook_keeps_numbers_as_numbers(config, judgement):
+    consolidation = consolidate(config, judgement, [("topic_report", "2023-H1")], "Số dòng")
+    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(consolidation)))
+
+    rows = list(book["Đơn vị"].iter_rows(values_only=True))
+    header = rows[0]
+    welfare = header.index("Giá trị hỗ trợ (đồng)")
+    assert rows[1][welfare] == 9500000 and isinstance(rows[1][welfare], int)
+    total = rows[-1]
+    assert total[header.index("Đơn vị")] == "Tổng cộng"
+    expected = sum(r.values[-1] for r in consolidation.sections[0].rows if r.values[-1] is not None)
+    assert Decimal(total[welfare]) == expected

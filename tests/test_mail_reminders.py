@@ -1,0 +1,154 @@
+"""Reminders as the units receive them: only to units that owe a report, once a day, latest step."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+import pytest
+
+from delivery.schedule import latest_step, reminder_steps
+from settings.schema import Reminders
+from tests.conftest import SAMPLE_TODAY
+from tests.smtp_server import OFFICE, Received, mail_config, run_cli, running_server
+
+OWING = {
+    "944": ["hlhpn.mytu@example.vn", "chutich.mytu@example.vn"],
+    "945": ["hlhpn.culaodung@example.vn"],
+    "946": ["hlhpn.longphu@example.vn"],
+    "948": ["hlhpn.nganam@example.vn"],
+    "949": ["hlhpn.thanhtri@example.vn"],
+    "951": ["hlhpn.trande@example.vn"],
+}
+D = dt.date(2023, 7, 18)
+
+
+@pytest.fixture
+def smtp_server(monkeypatch):
+    yield from running_server(monkeypatch)
+
+
+def reminders(messages: list[Received]) -> dict[str, Received]:
+    """Reminders by their To header (the unit's first address)."""
+    return {m.message["To"].addresses[0].addr_spec: m for m in messages if m.message["To"] != OFFICE}
+
+
+def to_unit(messages: list[Received], unit_id: str) -> Received:
+    return reminders(messages)[OWING[unit_id][0]]
+
+
+@pytest.mark.parametrize(
+    ("today", "step"),
+    [
+        (D - dt.timedelta(days=8), None),
+        (D - dt.timedelta(days=7), "before_7"),
+        (D - dt.timedelta(days=2), "before_3"),
+        (D - dt.timedelta(days=1), "before_1"),
+        (D, "on_day"),
+        (D + dt.timedelta(days=2), "on_day"),
+        (D + dt.timedelta(days=3), "overdue_1"),
+        (D + dt.timedelta(days=12), "overdue_4"),
+        (D + dt.timedelta(days=200), "overdue_5"),
+    ],
+)
+def test_the_latest_step_reached_is_the_only_one_due(today, step):
+    found = latest_step(D, today, Reminders())
+    assert (found.name if found else None) == step
+
+
+def test_overdue_steps_escalate_from_seven_days_late():
+    steps = {s.name: s.escalated for s in reminder_steps(D, Reminders())}
+    assert steps == {
+        "before_7": False,
+        "before_3": False,
+        "before_1": False,
+        "on_day": False,
+        "overdue_1": False,
+        "overdue_2": False,
+        "overdue_3": True,
+        "overdue_4": True,
+        "overdue_5": True,
+    }
+
+
+def test_reminders_go_only_to_units_whose_report_is_not_complete(tmp_path, smtp_server):
+    result = run_cli(mail_config(tmp_path, smtp_server), SAMPLE_TODAY)
+
+    assert result.exit_code == 0, result.output
+    received = reminders(smtp_server.messages)
+    assert sorted(received) == sorted(addresses[0] for addresses in OWING.values())
+    for unit_id, addresses in OWING.items():
+        assert to_unit(smtp_server.messages, unit_id).message["To"].addresses[-1].addr_spec == addresses[-1]
+    assert len(smtp_server.messages) == 1 + len(OWING)
+
+
+def test_a_reminder_names_each_period_its_deadline_the_sheet_and_every_missing_cell(tmp_path, smtp_server):
+    run_cli(mail_config(tmp_path, smtp_server), SAMPLE_TODAY)
+
+    my_tu = to_unit(smtp_server.messages, "944")
+    assert my_tu.subject == "Báo cáo Tháng 7/2023 đã quá hạn 2 ngày – Hội LHPN huyện Mỹ Tú và 1 báo cáo khác"
+    text = my_tu.text
+    assert "Kính gửi: Hội LHPN huyện Mỹ Tú," in text
+    assert "6 tháng đầu năm 2023\n   Hạn nộp: 19/06/2023 (đã quá hạn 31 ngày). Tình trạng: Chưa đầy đủ." in text
+    assert "Tháng 7/2023\n   Hạn nộp: 18/07/2023 (đã quá hạn 2 ngày)." in text
+    for cell in ("'Báo cáo chuyên đề'!G3", "'Báo cáo chuyên đề'!H3", "'Cam kết hằng tháng'!E7"):
+        assert f"Ô {cell} (" in text
+    assert "Tệp bảng tính báo cáo của đơn vị: 944-my-tu.xlsx" in text
+    assert "Ô &#39;Cam kết hằng tháng&#39;!E7" in my_tu.html
+
+    cu_lao_dung = to_unit(smtp_server.messages, "945").text
+    assert "ô 'Báo cáo chuyên đề'!L3, D3: 15 so với 12" in cu_lao_dung
+    assert "ghi «mười hai», không phải là số" in to_unit(smtp_server.messages, "948").text
+    assert "Không có trang tính «Cam kết hằng tháng»" in to_unit(smtp_server.messages, "951").text
+
+
+def test_one_email_per_unit_groups_every_report_it_owes(tmp_path, smtp_server):
+    run_cli(mail_config(tmp_path, smtp_server), SAMPLE_TODAY)
+
+    long_phu = to_unit(smtp_server.messages, "946")
+    assert long_phu.subject.endswith("Hội LHPN huyện Long Phú và 7 báo cáo khác")
+    assert "8 báo cáo sau đây chưa hoàn thành" in long_phu.text
+    assert long_phu.text.count("Chưa có số liệu của kỳ này") == 8
+
+
+def test_a_unit_with_nothing_late_is_reminded_seven_days_before_the_deadline(tmp_path, smtp_server):
+    result = run_cli(mail_config(tmp_path, smtp_server, units=["941"]), "2023-08-09")
+
+    assert result.exit_code == 0, result.output
+    [reminder] = smtp_server.messages
+    assert reminder.rcpt_tos == ["hlhpn.tpsoctrang@example.vn"]
+    assert reminder.subject == "Nhắc hạn nộp báo cáo Tháng 8/2023 (hạn 16/08/2023) – Hội LHPN thành phố Sóc Trăng"
+    assert "Hạn nộp: 16/08/2023 (còn 7 ngày nữa đến hạn nộp)" in reminder.text
+
+
+def test_a_run_ten_days_after_a_missed_week_sends_one_reminder_per_unit_the_latest_step(tmp_path, smtp_server):
+    path = mail_config(tmp_path, smtp_server)
+    run_cli(path, SAMPLE_TODAY)
+    first = len(smtp_server.messages)
+
+    result = run_cli(path, "2023-07-30")
+
+    assert result.exit_code == 0, result.output
+    later = reminders(smtp_server.messages[first:])
+    assert sorted(later) == sorted(OWING[u][0] for u in ("944", "946", "949", "951"))
+    assert len(smtp_server.messages) - first == 4
+    for message in later.values():
+        assert message.subject.startswith("Báo cáo Tháng 7/2023 đã quá hạn 12 ngày – ")
+    with sqlite3.connect(tmp_path / "state.sqlite3") as db:
+        steps = {s for (s,) in db.execute("SELECT step FROM mail_ledger_items WHERE period_id = '2023-M07'")}
+    assert steps == {"on_day", "overdue_4"}
+
+
+def test_escalation_copies_the_supervisor_and_the_office(tmp_path, smtp_server):
+    path = mail_config(tmp_path, smtp_server, units=["944"], calendar={"lookback_days": 10})
+    for today in ("2023-07-20", "2023-07-24", "2023-07-27"):
+        assert run_cli(path, today).exit_code == 0
+
+    on_day, overdue_6_days, overdue_9_days = [m for m in smtp_server.messages if m.message["To"] != OFFICE]
+    for message in (on_day, overdue_6_days):
+        assert message.message["Cc"] is None
+        assert message.rcpt_tos == OWING["944"]
+        assert "đồng gửi" not in message.text
+    assert [a.addr_spec for a in overdue_9_days.message["Cc"].addresses] == ["huyenuy.mytu@example.vn", OFFICE]
+    assert overdue_9_days.rcpt_tos == [*OWING["944"], "huyenuy.mytu@example.vn", OFFICE]
+    assert "thư này được đồng gửi đến huyenuy.mytu@example.vn, bantuyengiaocslp2019@gmail.com" in overdue_9_days.text
