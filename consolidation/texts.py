@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
 from rules.normalize import format_number
 
@@ -50,12 +50,17 @@ def _catalogue() -> dict[str, Any]:
     return yaml.safe_load(MAIL_TEXTS.read_text(encoding="utf-8"))
 
 
-def mail_text(*path: str, **variables: Any) -> str:
-    """The text at ``path`` in mail.yaml, its {{ variables }} filled in (never HTML-escaped)."""
+@lru_cache(maxsize=256)
+def _text_template(*path: str) -> Template:
     value: Any = _catalogue()
     for part in path:
         value = value[part]
-    return environment().from_string(str(value)).render(**variables)
+    return environment().from_string(str(value))
+
+
+def mail_text(*path: str, **variables: Any) -> str:
+    """The text at ``path`` in mail.yaml, its {{ variables }} filled in (never HTML-escaped)."""
+    return _text_template(*path).render(**variables)
 
 
 def topic_title(topics: dict[int, str], year: int) -> str:

@@ -93,6 +93,7 @@ class Ledger:
         queued = self.connection.execute(
             "SELECT key, kind, unit_id, first_day FROM mail_ledger WHERE status = ?", (QUEUED,)
         ).fetchall()
+        failed = self.connection.execute("SELECT key FROM mail_ledger WHERE status = ?", (FAILED,))
         waiting_since: dict[str, dt.date] = {}
         for key, kind, unit_id, first_day in queued:
             who = unit_id if kind == REMINDER and unit_id else key
@@ -108,6 +109,7 @@ class Ledger:
             queued_keys=frozenset(k for k, *_ in queued),
             units_reminded_today=frozenset(u for (u,) in reminded),
             waiting_since=waiting_since,
+            failed_keys=frozenset(k for (k,) in failed),
         )
 
     def sent_on(self, today: dt.date) -> int:
@@ -174,15 +176,18 @@ class Ledger:
             )
 
     def mark_failed_attempt(
-        self, key: str, error: str, transport: str, delivered_to: list[str], max_attempts: int
+        self, key: str, error: str, transport: str, delivered_to: list[str], give_up_after: int | None
     ) -> str:
-        """Count a failed attempt; the email stays queued until ``max_attempts``. Returns the status."""
+        """Count a failed attempt; the email stays queued, or fails once ``give_up_after`` attempts
+        are reached (None: never, e.g. while the server is down). Returns the new status.
+        """
+        limit = give_up_after if give_up_after is not None else -1
         with self.connection:
             self.connection.execute(
                 "UPDATE mail_ledger SET attempts = attempts + 1, last_error = ?, queued_reason = ?, transport = ?,"
-                " delivered_to = ?, updated_at = ?, status = CASE WHEN attempts + 1 >= ? THEN ? ELSE ? END"
+                " delivered_to = ?, updated_at = ?, status = CASE WHEN ? > 0 AND attempts + 1 >= ? THEN ? ELSE ? END"
                 " WHERE key = ?",
-                (error, ERROR, transport, json.dumps(delivered_to), _now(), max_attempts, FAILED, QUEUED, key),
+                (error, ERROR, transport, json.dumps(delivered_to), _now(), limit, limit, FAILED, QUEUED, key),
             )
         entry = self.entry(key)
         return entry.status if entry else QUEUED

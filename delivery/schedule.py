@@ -74,6 +74,7 @@ class LedgerView:
     queued_keys: frozenset[str] = frozenset()
     units_reminded_today: frozenset[str] = frozenset()
     waiting_since: Mapping[str, dt.date] = field(default_factory=dict)  # unit id or key → first day queued
+    failed_keys: frozenset[str] = frozenset()  # given up after mail.max_attempts: not tried again
 
 
 @dataclass
@@ -119,14 +120,16 @@ def plan_reminders(config: Config, judgement: Judgement, ledger: LedgerView) -> 
     """At most one reminder per unit: every report not complete whose schedule has been reached."""
     today = judgement.today
     transient = {f.unit_id for f in judgement.unit_findings if f.code in TRANSIENT_CODES}
+    open_reports: dict[str, list[ReportStatus]] = {}
+    for report in judgement.reports:
+        if report.status in (NOT_YET_DUE, INCOMPLETE, MISSING):
+            open_reports.setdefault(report.unit_id, []).append(report)
     planned = []
     for unit in config.units:
         if unit.id in transient or unit.id in ledger.units_reminded_today:
             continue
         items = []
-        for report in judgement.reports:
-            if report.unit_id != unit.id or report.status not in (NOT_YET_DUE, INCOMPLETE, MISSING):
-                continue
+        for report in open_reports.get(unit.id, []):
             step = latest_step(report.deadline, today, config.mail.reminders)
             if step is not None:
                 ref = (unit.id, report.form_key, report.period.id, step.name)
@@ -210,4 +213,5 @@ def plan(config: Config, judgement: Judgement, ledger: LedgerView) -> list[Plann
         return ledger.waiting_since.get(email.unit.id if email.unit else email.key)
 
     planned = plan_consolidated(config, judgement, ledger) + plan_reminders(config, judgement, ledger)
+    planned = [e for e in planned if e.key not in ledger.failed_keys]
     return sorted(planned, key=lambda e: (e.kind == REMINDER, waiting(e) is None, waiting(e) or dt.date.min))

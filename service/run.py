@@ -13,11 +13,11 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from delivery.ledger import CAP, Ledger
+from delivery.ledger import CAP, FAILED, Ledger
 from delivery.message import build_message
 from delivery.render import Rendered, render_email
 from delivery.schedule import PlannedEmail, plan
-from delivery.transport import Transport, TransportUnavailable, build_transport
+from delivery.transport import Attempt, Transport, TransportUnavailable, build_transport
 from service.check import collect
 from service.errors import DeliveryError
 from settings.schema import Config
@@ -39,6 +39,7 @@ class RunOutcome:
     capped: int = 0
     cancelled: int = 0
     waiting_errors: list[tuple[str, str]] = field(default_factory=list)
+    given_up: list[tuple[str, str]] = field(default_factory=list)
     delivery_seconds: float = 0.0
 
     def summary(self) -> str:
@@ -55,6 +56,7 @@ class RunOutcome:
         if self.cancelled:
             lines.append(f"  queued earlier and no longer due, cancelled: {self.cancelled}")
         lines += [f"  still queued: {key}: {error}" for key, error in self.waiting_errors]
+        lines += [f"  given up after mail.max_attempts: {key}: {error}" for key, error in self.given_up]
         return "\n".join(lines)
 
 
@@ -84,58 +86,61 @@ def deliver(
     with transport:
         for email in planned:
             entry = ledger.entry(email.key) if ledger else None
-            recipients = _recipients(email, entry.delivered_to if entry else [])
+            delivered = entry.delivered_to if entry else []
+            recipients = _recipients(email, delivered)
             outgoing = build_message(
-                email.key,
-                email.kind,
-                email.unit.id if email.unit else None,
-                render(email),
-                sender,
-                config.mail.sender_name,
-                email.to,
-                email.cc,
-                reply_to=config.organisation.office_email,
-            )
+                email.key, email.kind, email.unit.id if email.unit else None, render(email), sender,
+                config.mail.sender_name, email.to, email.cc, reply_to=config.organisation.office_email,
+            )  # fmt: skip
             if ledger:
                 ledger.queue(email, today, outgoing.message_id, outgoing.subject, recipients)
-            if not recipients:  # every recipient took it on an earlier run
-                if ledger:
-                    ledger.mark_sent(email.key, today, transport.name, entry.delivered_to if entry else [])
-                continue
-            if budget <= 0:
+            if recipients and budget <= 0:
                 outcome.capped += 1
                 if ledger:
                     ledger.mark_capped(email.key)
                 continue
-            if down is None:
+            if recipients and down is None:
                 try:
                     attempt = transport.send(outgoing, recipients)
+                    budget -= 1
                 except TransportUnavailable as exc:
                     down = str(exc)
                     log.error("delivery stopped: %s", down)
             if down is not None:
                 if ledger:
-                    ledger.mark_failed_attempt(
-                        email.key, down, transport.name, entry.delivered_to if entry else [], config.mail.max_attempts
-                    )
+                    ledger.mark_failed_attempt(email.key, down, transport.name, delivered, give_up_after=None)
                 continue
-            budget -= 1
-            delivered = (entry.delivered_to if entry else []) + attempt.accepted
-            if attempt.complete:
-                outcome.sent[email.kind] += 1
-                log.info("%s %s: %s", transport.name, email.kind, email.key)
-                if ledger:
-                    ledger.mark_sent(email.key, today, transport.name, delivered)
-                continue
-            error = attempt.error or "refused: " + "; ".join(f"{a} ({why})" for a, why in attempt.refused.items())
-            log.warning("%s stays queued: %s", email.key, error)
-            if ledger:
-                status = ledger.mark_failed_attempt(
-                    email.key, error, transport.name, delivered, config.mail.max_attempts
-                )
-                if status == "failed":
-                    log.error("%s given up after %d attempts", email.key, config.mail.max_attempts)
+            if not recipients:  # every recipient took it on an earlier run
+                attempt = Attempt()
+            _record(config, today, email, attempt, delivered, ledger, transport.name, outcome)
     outcome.delivery_seconds = time.perf_counter() - started
+
+
+def _record(
+    config: Config,
+    today: dt.date,
+    email: PlannedEmail,
+    attempt: Attempt,
+    delivered_before: list[str],
+    ledger: Ledger | None,
+    transport: str,
+    outcome: RunOutcome,
+) -> None:
+    """What one attempt means for the ledger: sent, still queued, or given up."""
+    delivered = delivered_before + attempt.accepted
+    if attempt.complete:
+        outcome.sent[email.kind] += 1
+        log.info("%s %s: %s", transport, email.kind, email.key)
+        if ledger:
+            ledger.mark_sent(email.key, today, transport, delivered)
+        return
+    error = attempt.error or "refused: " + "; ".join(f"{a} ({why})" for a, why in attempt.refused.items())
+    log.warning("%s stays queued: %s", email.key, error)
+    if ledger is None:
+        return
+    if ledger.mark_failed_attempt(email.key, error, transport, delivered, config.mail.max_attempts) == FAILED:
+        log.error("%s given up after %d attempts", email.key, config.mail.max_attempts)
+        outcome.given_up.append((email.key, error))
 
 
 def run_job(
@@ -175,9 +180,9 @@ def run_job(
 def run_command(config: Config, today: dt.date, dry_run: bool = False) -> str:
     """What `python main.py run` prints; DeliveryError while emails stay queued after a failure."""
     outcome = run_job(config, today, dry_run)
-    if outcome.waiting_errors:
+    if outcome.waiting_errors or outcome.given_up:
         raise DeliveryError(
-            f"{len(outcome.waiting_errors)} email(s) could not be delivered and stay queued for the next run\n"
-            + outcome.summary()
+            f"{len(outcome.waiting_errors)} email(s) could not be delivered and stay queued for the next run,"
+            f" {len(outcome.given_up)} given up\n" + outcome.summary()
         )
     return outcome.summary()

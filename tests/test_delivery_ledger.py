@@ -109,6 +109,18 @@ def test_a_refused_recipient_gets_the_email_on_the_next_run_and_nobody_else_twic
     assert statuses(tmp_path) == {"sent": DUE_ON_SAMPLE_DAY}
 
 
+def test_an_email_refused_max_attempts_times_is_given_up_and_not_tried_again(tmp_path, smtp_server):
+    path = mail_config(tmp_path, smtp_server, mail={"max_attempts": 2})
+    smtp_server.refuse("hlhpn.nganam@example.vn")
+
+    first, second, third = (run_cli(path, SAMPLE_TODAY) for _ in range(3))
+
+    assert (first.exit_code, second.exit_code, third.exit_code) == (3, 3, 0)
+    assert "given up after mail.max_attempts: reminder|948|" in second.output
+    assert [r[1:4] for r in ledger(tmp_path) if r[0].startswith("reminder|948|")] == [("failed", "error", 2)]
+    assert "due: 0 email(s)" in third.output
+
+
 def test_over_the_daily_cap_emails_wait_and_go_first_the_next_day_without_an_error(tmp_path, smtp_server):
     path = mail_config(tmp_path, smtp_server, mail={"daily_cap": 3})
 
