@@ -7,8 +7,9 @@ import sqlite3
 
 import pytest
 
+from delivery.render import sheet_link
 from delivery.schedule import latest_step, reminder_steps
-from settings.schema import Reminders
+from settings.schema import GoogleSource, Reminders
 from tests.conftest import SAMPLE_TODAY
 from tests.smtp_server import OFFICE, Received, mail_config, run_cli, running_server
 
@@ -152,3 +153,24 @@ def test_escalation_copies_the_supervisor_and_the_office(tmp_path, smtp_server):
     assert [a.addr_spec for a in overdue_9_days.message["Cc"].addresses] == ["huyenuy.mytu@example.vn", OFFICE]
     assert overdue_9_days.rcpt_tos == [*OWING["944"], "huyenuy.mytu@example.vn", OFFICE]
     assert "thư này được đồng gửi đến huyenuy.mytu@example.vn, bantuyengiaocslp2019@gmail.com" in overdue_9_days.text
+
+
+@pytest.mark.parametrize(
+    ("sheet", "url"),
+    [
+        (
+            "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcd",
+            "https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcd/edit",
+        ),
+        (
+            "https://docs.google.com/spreadsheets/d/1Xyz/edit#gid=0",
+            "https://docs.google.com/spreadsheets/d/1Xyz/edit#gid=0",
+        ),
+    ],
+)
+def test_a_google_unit_is_given_the_link_to_its_sheet(config, sheet, url):
+    google = config.model_copy(update={"source": GoogleSource(kind="google")})
+    unit = config.units[0].model_copy(update={"sheet": sheet})
+
+    assert sheet_link(google, unit) == (url, None)
+    assert sheet_link(config, unit) == (None, sheet)
