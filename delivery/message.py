@@ -19,7 +19,7 @@ from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr
 
 from delivery.render import Rendered
 
@@ -89,7 +89,8 @@ def build_message(
             part.add_header("Content-Disposition", "attachment", filename=attachment.filename)
             msg.attach(part)
     msg["Subject"] = Header(subject, "utf-8")
-    msg["From"] = f"{Header(header_text(sender_name), 'utf-8').encode()} <{sender}>"
+    # One encoded word for the name: some parsers (Python's own) put a space between two ("H ội").
+    msg["From"] = formataddr((header_text(sender_name), sender), charset="utf-8")
     msg["To"] = ", ".join(to)
     if cc:
         msg["Cc"] = ", ".join(cc)

@@ -90,7 +90,9 @@ def test_the_day_after_the_deadline_the_office_receives_one_consolidated_report(
     assert report.message["Cc"] is None
     assert report.subject.startswith("Tổng hợp báo cáo Tháng 7/2023 – Chuyên đề năm 2023 «Sóc Trăng phát huy ý chí")
     assert report.subject.endswith("» – ngày 20/07/2023")
-    assert report.message["From"].addresses[0].display_name.startswith("Ban Tuyên giáo - Chính sách, Luật pháp")
+    assert report.message["From"].addresses[0].display_name == (
+        "Ban Tuyên giáo - Chính sách, Luật pháp, Hội LHPN tỉnh Sóc Trăng"
+    )
     assert "đã kết thúc vào ngày 18/07/2023" in report.text
 
 
