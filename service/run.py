@@ -94,25 +94,26 @@ def deliver(
             )  # fmt: skip
             if ledger:
                 ledger.queue(email, today, outgoing.message_id, outgoing.subject, recipients)
-            if recipients and budget <= 0:
+            if not recipients:  # every recipient took it on an earlier run; only the record was missing
+                if ledger:
+                    ledger.mark_sent(email.key, today, transport.name, delivered)
+                continue
+            if budget <= 0:
                 outcome.capped += 1
                 if ledger:
                     ledger.mark_capped(email.key)
                 continue
-            if recipients and down is None:
+            if down is None:
                 try:
                     attempt = transport.send(outgoing, recipients)
                     budget -= 1
                 except TransportUnavailable as exc:
                     down = str(exc)
                     log.error("delivery stopped: %s", down)
-            if down is not None:
-                if ledger:
-                    ledger.mark_failed_attempt(email.key, down, transport.name, delivered, give_up_after=None)
-                continue
-            if not recipients:  # every recipient took it on an earlier run
-                attempt = Attempt()
-            _record(config, today, email, attempt, delivered, ledger, transport.name, outcome)
+            if down is None:
+                _record(config, today, email, attempt, delivered, ledger, transport.name, outcome)
+            elif ledger:
+                ledger.mark_failed_attempt(email.key, down, transport.name, delivered, give_up_after=None)
     outcome.delivery_seconds = time.perf_counter() - started
 
 
