@@ -14,7 +14,7 @@ from typing import Any
 from consolidation.figures import Consolidation, Section, consolidate, relevant_unit_findings
 from consolidation.texts import mail_text, render, topic_title, vn_date
 from consolidation.workbook import workbook_bytes
-from delivery.schedule import ALL_COMPLETE, REMINDER, PlannedEmail, ReminderItem
+from delivery.schedule import REMINDER, PlannedEmail, ReminderItem
 from rules.messages import status_text, text
 from rules.model import MISSING, NOT_YET_DUE, Judgement, Period
 from settings.schema import Config, Unit
@@ -188,7 +188,6 @@ def render_consolidated(config: Config, judgement: Judgement, email: PlannedEmai
         "today": judgement.today,
         "period_label": sections[0]["period_label"] if email.period_id else None,
         "deadline": sections[0]["deadline"] if email.period_id else None,
-        "all_complete": email.kind == ALL_COMPLETE,
         "sections": sections,
         "attachment_name": name,
     }
