@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import os
 import sys
 import tempfile
@@ -85,6 +86,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=500)
     args = parser.parse_args()
     os.environ["BENCH_SMTP_PASSWORD"] = PASSWORD
+    logging.getLogger("mail.log").setLevel(logging.ERROR)  # aiosmtpd's notes on AUTH without TLS
     server = SmtpServer().start()
     try:
         with tempfile.TemporaryDirectory() as tmp:
