@@ -13,13 +13,14 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from consolidation.figures import unreadable_unit_ids
 from delivery.ledger import CAP, FAILED, Ledger
 from delivery.message import build_message
 from delivery.render import Rendered, render_email
 from delivery.schedule import PlannedEmail, plan
 from delivery.transport import Attempt, Transport, TransportUnavailable, build_transport
 from service.check import collect
-from service.errors import DeliveryError
+from service.errors import DeliveryError, SourceError
 from settings.schema import Config
 from sync import state
 from sync.source import Source
@@ -40,6 +41,7 @@ class RunOutcome:
     cancelled: int = 0
     waiting_errors: list[tuple[str, str]] = field(default_factory=list)
     given_up: list[tuple[str, str]] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
     delivery_seconds: float = 0.0
 
     def summary(self) -> str:
@@ -155,6 +157,7 @@ def run_job(
     judgement = collect(config, today, source=source, command="run")
     transport = transport or build_transport(config, dry_run)
     outcome = RunOutcome(today, transport.name, dry_run)
+    outcome.unreadable = sorted(unreadable_unit_ids(judgement))
     connection = state.connect(config.state_file)
     try:
         ledger = Ledger(connection)
@@ -185,5 +188,10 @@ def run_command(config: Config, today: dt.date, dry_run: bool = False) -> str:
         raise DeliveryError(
             f"{len(outcome.waiting_errors)} email(s) could not be delivered and stay queued for the next run,"
             f" {len(outcome.given_up)} given up\n" + outcome.summary()
+        )
+    if outcome.unreadable:
+        raise SourceError(
+            f"the sheets of {len(outcome.unreadable)} unit(s) could not be read this run"
+            f" ({', '.join(outcome.unreadable)}); the others were judged and mailed\n" + outcome.summary()
         )
     return outcome.summary()

@@ -1,0 +1,83 @@
+"""The cron job end to end on Google Sheets: a unit whose sheet is not shared is reported apart,
+the others are judged and mailed, and the exit code says something could not be read.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+
+import yaml
+from click.testing import CliRunner
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sheets_fake import FakeGoogle, load_workbooks, service_account_info
+
+from main import cli
+from tests.conftest import REPO, SAMPLE_TODAY, write_config
+
+BOT = "bao-cao@soc-trang-test.iam.gserviceaccount.com"
+
+
+def google_config(tmp_path, google: FakeGoogle):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    key_file = tmp_path / "key.json"
+    key_file.write_text(json.dumps(service_account_info(BOT, pem)))
+    ids = load_workbooks(google.fake, REPO / "samples" / "workbooks")
+    raw = yaml.safe_load(write_config(tmp_path).read_text(encoding="utf-8"))
+    raw["source"] = {
+        "kind": "google",
+        "api_base": google.url,
+        "credentials": [{"key_file": str(key_file), "reads_per_minute": 300}],
+        "retry": {"max_attempts": 2, "initial_wait": 0, "max_wait": 0},
+    }
+    for unit in raw["units"]:
+        unit["sheet"] = f"https://docs.google.com/spreadsheets/d/{ids.get(unit['sheet'], 'khong-co-that')}/edit"
+    path = tmp_path / "google.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path, ids
+
+
+def received(folder) -> list[email.message.EmailMessage]:
+    return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in sorted(folder.glob("*.eml"))]
+
+
+def test_unshared_sheet_is_reported_apart_and_the_run_exits_4(tmp_path):
+    with FakeGoogle() as google:
+        path, ids = google_config(tmp_path, google)
+        google.fake.spreadsheets[ids["945-cu-lao-dung.xlsx"]].shared_with = {"someone@example.vn"}
+        result = CliRunner().invoke(cli, ["--config", str(path), "run", "--today", SAMPLE_TODAY])
+        batch_gets = google.fake.count("batch_get")
+    assert result.exit_code == 4, result.output
+    assert "945" in result.output
+    # One batchGet per configured spreadsheet (the 11 workbooks and 946's, which does not
+    # exist), plus a second, narrower read for 950 (tab titled in other case) and 951 (tab missing).
+    assert batch_gets == len(ids) + 1 + 2
+
+    messages = received(tmp_path / "outbox")
+    office = [m for m in messages if m["To"] == "bantuyengiaocslp2019@gmail.com" and not m["Cc"]]
+    assert len(office) == 1
+    body = office[0].get_body(("plain",)).get_content()
+    assert "bao-cao@soc-trang-test.iam.gserviceaccount.com" in body  # the share-with-this-account finding
+    reminders = {m["To"]: m.get_body(("plain",)).get_content() for m in messages if m not in office}
+    # The unit that has not shared its sheet is told exactly what to do.
+    assert f"chia sẻ bảng tính cho tài khoản {BOT} với quyền Người xem (Viewer)" in reminders["hlhpn.culaodung@example.vn"]
+    assert "'Báo cáo chuyên đề'!G3" in reminders["hlhpn.mytu@example.vn, chutich.mytu@example.vn"]
+
+
+def test_rerun_sends_nothing_and_reads_no_unchanged_sheet(tmp_path):
+    with FakeGoogle() as google:
+        path, ids = google_config(tmp_path, google)
+        first = CliRunner().invoke(cli, ["--config", str(path), "run", "--today", SAMPLE_TODAY])
+        before = google.fake.count("batch_get")
+        second = CliRunner().invoke(cli, ["--config", str(path), "run", "--today", SAMPLE_TODAY])
+        after = google.fake.count("batch_get")
+    # 946's spreadsheet does not exist (404): unreadable both times, so both runs exit 4.
+    assert (first.exit_code, second.exit_code) == (4, 4), first.output + second.output
+    # Unchanged spreadsheets are judged from their stored grids; only 946's, never read, is asked again.
+    assert after == before + 1
+    assert "due: 0 email(s)" in second.output
