@@ -76,16 +76,15 @@ def reminder_subject(email: PlannedEmail, today: dt.date) -> str:
     assert email.unit is not None and lead is not None
     days = (today - lead.report.deadline).days
     situation = "reminder_before" if days < 0 else "reminder_on_day" if days == 0 else "reminder_overdue"
-    subject = mail_text(
+    return mail_text(
         "subjects",
         situation,
         unit=email.unit.name,
         period=lead.report.period.label,
         deadline=vn_date(lead.report.deadline),
-        days=days,
+        days=abs(days),
+        others=len(email.items) - 1,
     )
-    others = len(email.items) - 1
-    return subject + (mail_text("subjects", "reminder_others", others=others) if others else "")
 
 
 def render_reminder(config: Config, judgement: Judgement, email: PlannedEmail) -> Rendered:

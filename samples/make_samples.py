@@ -23,6 +23,7 @@ config.yaml; the scenarios below deliberately deviate from it to exercise the ch
 - 951 monthly tab missing, a header-only "Cam ket thang" tab instead; audience 15 < sessions 20.
 - TT01 (affiliated hospital union) six-month topic row and monthly rows, no exemplary tab.
 """
+
 import datetime as dt
 import io
 import random
@@ -54,8 +55,19 @@ HALF = "6 tháng đầu năm 2023"
 HALF_DATE = D(2023, 6, 16)
 ADHOC_DATE = D(2023, 4, 19)
 YEAR = "Năm 2023"
-OFFICIALS = {"941": 14, "942": 11, "943": 13, "944": 9, "945": 12, "947": 12,
-             "948": 10, "949": 8, "950": 15, "951": 11, "TT01": 6}
+OFFICIALS = {
+    "941": 14,
+    "942": 11,
+    "943": 13,
+    "944": 9,
+    "945": 12,
+    "947": 12,
+    "948": 10,
+    "949": 8,
+    "950": 15,
+    "951": 11,
+    "TT01": 6,
+}
 
 DIFFICULTIES = [
     "Một số chi hội ở vùng sâu chưa có điều kiện tổ chức học tập tập trung.",
@@ -66,13 +78,15 @@ DIFFICULTIES = [
 ]
 PROPOSALS = [
     "Đề nghị Tỉnh Hội cung cấp thêm tài liệu song ngữ Việt - Khmer.",
-    "Đề nghị hỗ trợ kinh phí nhân rộng mô hình \"Nuôi heo đất\".",
+    'Đề nghị hỗ trợ kinh phí nhân rộng mô hình "Nuôi heo đất".',
     "Đề nghị tổ chức tập huấn kỹ năng tuyên truyền trên mạng xã hội.",
     "Đề nghị kịp thời biểu dương các gương điển hình tiêu biểu.",
     "Đề nghị Tỉnh Hội hướng dẫn mẫu báo cáo thống nhất.",
 ]
-HOSPITAL = ("Cán bộ y tế trực theo ca kíp nên khó bố trí thời gian học tập tập trung.",
-            "Đề nghị Tỉnh Hội cung cấp tài liệu điện tử để hội viên tự nghiên cứu.")
+HOSPITAL = (
+    "Cán bộ y tế trực theo ca kíp nên khó bố trí thời gian học tập tập trung.",
+    "Đề nghị Tỉnh Hội cung cấp tài liệu điện tử để hội viên tự nghiên cứu.",
+)
 NOTES_OK = ["Hoàn thành tốt nhiệm vụ", "Đạt chỉ tiêu đề ra", "Không có vướng mắc"]
 
 
@@ -83,66 +97,170 @@ def people(cfg_form):
     bd, kth, dx = ch["recognition"]
     return {
         "941": [
-            ("Nguyễn Thị Thu Hà", "Chi hội trưởng khóm 3, phường 2", kt,
-             "Vận động 45 hội viên tham gia tổ tiết kiệm, giúp 6 hộ thoát nghèo", kth),
-            ("Trần Ngọc Lan", "Chủ tịch Hội LHPN phường 5", xdh,
-             "Phát triển 120 hội viên mới trong 6 tháng đầu năm", bd),
-            ("Lý Thị Mỹ Dung", "Hội viên khóm 7, phường 10", vh,
-             "Duy trì lớp học tình thương cho 25 trẻ em hoàn cảnh khó khăn", dx),
+            (
+                "Nguyễn Thị Thu Hà",
+                "Chi hội trưởng khóm 3, phường 2",
+                kt,
+                "Vận động 45 hội viên tham gia tổ tiết kiệm, giúp 6 hộ thoát nghèo",
+                kth,
+            ),
+            (
+                "Trần Ngọc Lan",
+                "Chủ tịch Hội LHPN phường 5",
+                xdh,
+                "Phát triển 120 hội viên mới trong 6 tháng đầu năm",
+                bd,
+            ),
+            (
+                "Lý Thị Mỹ Dung",
+                "Hội viên khóm 7, phường 10",
+                vh,
+                "Duy trì lớp học tình thương cho 25 trẻ em hoàn cảnh khó khăn",
+                dx,
+            ),
         ],
         "943": [
-            ("Phạm Thị Hồng Nhung", "Chi hội trưởng ấp An Phú, xã An Lạc Tây", kt,
-             "Xây dựng mô hình trồng bưởi năm roi, thu nhập 300 triệu đồng/năm", kth),
-            ("Võ Thị Bích Trâm", "Phó Chủ tịch Hội LHPN xã Nhơn Mỹ", xdh,
-             "Thành lập mới 2 tổ phụ nữ \"Tiết kiệm chi tiêu trong gia đình\"", bd),
+            (
+                "Phạm Thị Hồng Nhung",
+                "Chi hội trưởng ấp An Phú, xã An Lạc Tây",
+                kt,
+                "Xây dựng mô hình trồng bưởi năm roi, thu nhập 300 triệu đồng/năm",
+                kth,
+            ),
+            (
+                "Võ Thị Bích Trâm",
+                "Phó Chủ tịch Hội LHPN xã Nhơn Mỹ",
+                xdh,
+                'Thành lập mới 2 tổ phụ nữ "Tiết kiệm chi tiêu trong gia đình"',
+                bd,
+            ),
         ],
         "944": [
-            ("Lê Thị Kim Ngân", "Chi hội trưởng ấp Cũ, xã Mỹ Hương", kt,
-             "Giúp 8 hội viên vay vốn phát triển chăn nuôi bò", bd),
-            ("Huỳnh Thị Thanh Tuyền", "Hội viên ấp Tân Lập, thị trấn Huỳnh Hữu Nghĩa", vh,
-             "Tích cực tham gia hoạt động văn nghệ tuyên truyền", dx),
+            (
+                "Lê Thị Kim Ngân",
+                "Chi hội trưởng ấp Cũ, xã Mỹ Hương",
+                kt,
+                "Giúp 8 hội viên vay vốn phát triển chăn nuôi bò",
+                bd,
+            ),
+            (
+                "Huỳnh Thị Thanh Tuyền",
+                "Hội viên ấp Tân Lập, thị trấn Huỳnh Hữu Nghĩa",
+                vh,
+                "Tích cực tham gia hoạt động văn nghệ tuyên truyền",
+                dx,
+            ),
         ],
         "945": [
-            ("Đặng Thị Ngọc Hân", "Chủ tịch Hội LHPN xã An Thạnh 1", xdh,
-             "Chi hội đạt 100% hội viên học tập Chuyên đề", kth),
-            ("Ngô Thị Mai", "Hội viên ấp Phước Hòa, xã Đại Ân 1", kt,
-             "Mô hình nuôi tôm càng xanh kết hợp trồng lúa hiệu quả", bd),
+            (
+                "Đặng Thị Ngọc Hân",
+                "Chủ tịch Hội LHPN xã An Thạnh 1",
+                xdh,
+                "Chi hội đạt 100% hội viên học tập Chuyên đề",
+                kth,
+            ),
+            (
+                "Ngô Thị Mai",
+                "Hội viên ấp Phước Hòa, xã Đại Ân 1",
+                kt,
+                "Mô hình nuôi tôm càng xanh kết hợp trồng lúa hiệu quả",
+                bd,
+            ),
         ],
         "947": [
-            ("Thạch Thị Sa Rươl", "Chi hội trưởng ấp Đay Sô, xã Tham Đôn", vh,
-             "Vận động 30 trẻ em người Khmer trở lại trường học", kth),
-            ("Trương Thị Yến", "Hội viên ấp Hòa Phuông, xã Đại Tâm", kt,
-             "Làm kinh tế giỏi từ mô hình trồng hành tím, tạo việc làm cho 12 lao động", bd),
-            ("Bùi Thị Cẩm Tú", "Phó Chủ tịch Hội LHPN xã Ngọc Tố", xdh,
-             "Duy trì tổ phụ nữ \"Nuôi heo đất\" 5 năm liền", dx),
+            (
+                "Thạch Thị Sa Rươl",
+                "Chi hội trưởng ấp Đay Sô, xã Tham Đôn",
+                vh,
+                "Vận động 30 trẻ em người Khmer trở lại trường học",
+                kth,
+            ),
+            (
+                "Trương Thị Yến",
+                "Hội viên ấp Hòa Phuông, xã Đại Tâm",
+                kt,
+                "Làm kinh tế giỏi từ mô hình trồng hành tím, tạo việc làm cho 12 lao động",
+                bd,
+            ),
+            (
+                "Bùi Thị Cẩm Tú",
+                "Phó Chủ tịch Hội LHPN xã Ngọc Tố",
+                xdh,
+                'Duy trì tổ phụ nữ "Nuôi heo đất" 5 năm liền',
+                dx,
+            ),
         ],
         "948": [
-            ("Đỗ Thị Thúy Hằng", "Chi hội trưởng khóm 2, phường 1", kt,
-             "Hỗ trợ 10 hội viên khởi nghiệp kinh doanh nhỏ", bd),
-            ("Châu Thị Ngọc Diễm", "Hội viên ấp Vĩnh Hòa, xã Vĩnh Quới", khac,
-             "Dũng cảm cứu 2 em nhỏ đuối nước", kth),
+            (
+                "Đỗ Thị Thúy Hằng",
+                "Chi hội trưởng khóm 2, phường 1",
+                kt,
+                "Hỗ trợ 10 hội viên khởi nghiệp kinh doanh nhỏ",
+                bd,
+            ),
+            ("Châu Thị Ngọc Diễm", "Hội viên ấp Vĩnh Hòa, xã Vĩnh Quới", khac, "Dũng cảm cứu 2 em nhỏ đuối nước", kth),
         ],
         "949": [
-            ("Lâm Thị Thu Thảo", "Chủ tịch Hội LHPN xã Lâm Tân", xdh,
-             "Hội cơ sở dẫn đầu phong trào thi đua năm 2022", kth),
-            ("Nguyễn Thị Bé Tư", "Hội viên ấp Rạch Rê, xã Thạnh Tân", kt,
-             "Nuôi heo an toàn sinh học, giúp 3 hộ con giống", bd),
-            ("Tô Thị Hồng Loan", "Chi hội trưởng ấp Trương Hiền, xã Châu Hưng", vh,
-             "Vận động hội viên hiến 2.000 m² đất làm đường nông thôn", dx),
+            (
+                "Lâm Thị Thu Thảo",
+                "Chủ tịch Hội LHPN xã Lâm Tân",
+                xdh,
+                "Hội cơ sở dẫn đầu phong trào thi đua năm 2022",
+                kth,
+            ),
+            (
+                "Nguyễn Thị Bé Tư",
+                "Hội viên ấp Rạch Rê, xã Thạnh Tân",
+                kt,
+                "Nuôi heo an toàn sinh học, giúp 3 hộ con giống",
+                bd,
+            ),
+            (
+                "Tô Thị Hồng Loan",
+                "Chi hội trưởng ấp Trương Hiền, xã Châu Hưng",
+                vh,
+                "Vận động hội viên hiến 2.000 m² đất làm đường nông thôn",
+                dx,
+            ),
         ],
         "950": [
-            ("Lâm Thị Sô Phia", "Chi hội trưởng ấp Giồng Me, xã Vĩnh Hải", kt,
-             "Mô hình trồng hành tím VietGAP, thu nhập ổn định cho 15 hộ", kth),
-            ("Kim Thị Sa Ran", "Hội viên khóm 1, phường 1", vh,
-             "Gìn giữ và truyền dạy múa Rom vong cho thanh thiếu nhi", bd),
-            ("Dương Thị Kiều Oanh", "Chủ tịch Hội LHPN xã Lạc Hòa", xdh,
-             "Hoàn thành xuất sắc nhiệm vụ 3 năm liên tục", dx),
+            (
+                "Lâm Thị Sô Phia",
+                "Chi hội trưởng ấp Giồng Me, xã Vĩnh Hải",
+                kt,
+                "Mô hình trồng hành tím VietGAP, thu nhập ổn định cho 15 hộ",
+                kth,
+            ),
+            (
+                "Kim Thị Sa Ran",
+                "Hội viên khóm 1, phường 1",
+                vh,
+                "Gìn giữ và truyền dạy múa Rom vong cho thanh thiếu nhi",
+                bd,
+            ),
+            (
+                "Dương Thị Kiều Oanh",
+                "Chủ tịch Hội LHPN xã Lạc Hòa",
+                xdh,
+                "Hoàn thành xuất sắc nhiệm vụ 3 năm liên tục",
+                dx,
+            ),
         ],
         "951": [
-            ("Lê Thị Ngọc Bích", "Chi hội trưởng ấp Tài Công, xã Trung Bình", kt,
-             "Phát triển mô hình chăn nuôi dê, giúp 5 hộ thoát nghèo", bd),
-            ("Triệu Thị Phương", "Hội viên ấp Đại Nghĩa Thắng, xã Đại Ân 2", vh,
-             "Tham gia vận động phòng chống bạo lực gia đình tại ấp", kth),
+            (
+                "Lê Thị Ngọc Bích",
+                "Chi hội trưởng ấp Tài Công, xã Trung Bình",
+                kt,
+                "Phát triển mô hình chăn nuôi dê, giúp 5 hộ thoát nghèo",
+                bd,
+            ),
+            (
+                "Triệu Thị Phương",
+                "Hội viên ấp Đại Nghĩa Thắng, xã Đại Ân 2",
+                vh,
+                "Tham gia vận động phòng chống bạo lực gia đình tại ấp",
+                kth,
+            ),
         ],
     }
 
@@ -185,8 +303,13 @@ def monthly_values(rng, officials, month_index):
     written = officials - (1 if month_index == 0 and officials > 10 else 0)
     met = written - rng.randint(0, 2)
     notes = rng.choice(NOTES_OK) if written == officials else "01 đồng chí mới chuyển công tác đến"
-    return {"officials_total": officials, "commitments_written": written,
-            "commitments_met": met, "met_rate": round(100 * met / written, 1), "notes": notes}
+    return {
+        "officials_total": officials,
+        "commitments_written": written,
+        "commitments_met": met,
+        "met_rate": round(100 * met / written, 1),
+        "notes": notes,
+    }
 
 
 def build_unit(cfg, unit, idx, forms):
@@ -199,14 +322,17 @@ def build_unit(cfg, unit, idx, forms):
     if uid in adhoc["units"]:
         topic[adhoc["aliases"][0]] = dict(topic_values(rng, officials, 0.45, small), _date=ADHOC_DATE)
     topic[HALF] = dict(topic_values(rng, officials, 1.0, small), _date=HALF_DATE)
-    monthly = {label: dict(monthly_values(rng, officials, i), _date=(due if idx % 2 and i == 0 else early))
-               for i, (label, early, due) in enumerate(MONTHS)}
+    monthly = {
+        label: dict(monthly_values(rng, officials, i), _date=(due if idx % 2 and i == 0 else early))
+        for i, (label, early, due) in enumerate(MONTHS)
+    }
     data = {"topic_report": topic, "commitment_monthly": monthly}
-    ex_kinds = next(o.get("unit_kinds") for o in cfg["calendar"]["obligations"]
-                    if o["form"] == "exemplary_people")
+    ex_kinds = next(o.get("unit_kinds") for o in cfg["calendar"]["obligations"] if o["form"] == "exemplary_people")
     if unit.get("kind", "district") in ex_kinds:
         keys = [f["key"] for f in forms["exemplary_people"]["fields"]]
-        data["exemplary_people"] = [dict(zip(keys, p)) for p in people(forms["exemplary_people"]).get(uid, [])]
+        data["exemplary_people"] = [
+            dict(zip(keys, p, strict=True)) for p in people(forms["exemplary_people"]).get(uid, [])
+        ]
     tabs = {key: forms[key]["tab"] for key in data}
     ad = adhoc["aliases"][0]
 
@@ -221,13 +347,20 @@ def build_unit(cfg, unit, idx, forms):
         topic[HALF]["commitments_written"] = 15
         topic[ad].update(exemplars_found=2, exemplars_praised=4)
     elif uid == "947":
-        topic[ad].update(members_attended="1.080", propaganda_audience="1.460",
-                         welfare_value="8.400.000", welfare_beneficiaries=14)
-        topic[HALF].update(members_attended="1.250", propaganda_audience="2.340",
-                           welfare_value="12.500.000", welfare_beneficiaries=25)
+        topic[ad].update(
+            members_attended="1.080", propaganda_audience="1.460", welfare_value="8.400.000", welfare_beneficiaries=14
+        )
+        topic[HALF].update(
+            members_attended="1.250", propaganda_audience="2.340", welfare_value="12.500.000", welfare_beneficiaries=25
+        )
         for row in monthly.values():
-            row.update(officials_total=12, commitments_written=12, commitments_met=11, met_rate="91,7",
-                       notes="01 đồng chí chưa hoàn thành tốt cam kết")
+            row.update(
+                officials_total=12,
+                commitments_written=12,
+                commitments_met=11,
+                met_rate="91,7",
+                notes="01 đồng chí chưa hoàn thành tốt cam kết",
+            )
     elif uid == "948":
         topic[HALF]["propaganda_sessions"] = "mười hai"
     elif uid == "949":
@@ -281,7 +414,7 @@ def write_tab(wb, uid, form, title, rows):
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     types = ["text"] * (len(labels) - len(keys)) + [f["type"] for f in form["fields"]]
-    for col, (lab, typ) in enumerate(zip(labels, types), start=1):
+    for col, (lab, typ) in enumerate(zip(labels, types, strict=True), start=1):
         letter = get_column_letter(col)
         width = max([len(lab)] + [len(str(c.value or "")) for c in ws[letter][1:]])
         ws.column_dimensions[letter].width = min(max(width + 2, 12), 48 if typ == "text" else 22)
@@ -303,8 +436,9 @@ def save_reproducible(wb, path):
             data = src.read(info.filename)
             if info.filename == "docProps/core.xml":
                 data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp.encode(), data)
-            dst.writestr(zipfile.ZipInfo(info.filename, FIXED_TIME.timetuple()[:6]), data,
-                         compress_type=zipfile.ZIP_DEFLATED)
+            dst.writestr(
+                zipfile.ZipInfo(info.filename, FIXED_TIME.timetuple()[:6]), data, compress_type=zipfile.ZIP_DEFLATED
+            )
 
 
 def main():

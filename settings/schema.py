@@ -246,7 +246,9 @@ class GoogleSource(Strict):
     kind: Literal["google"]
     credentials: list[Credential] = Field(default_factory=lambda: [Credential()], min_length=1)
     retry: Retry = Retry()
-    api_base: str | None = Field(None, description="tests/benchmarks only: base URL that replaces every Google API host")
+    api_base: str | None = Field(
+        None, description="tests/benchmarks only: base URL that replaces every Google API host"
+    )
     skip_unchanged: bool = True
 
 

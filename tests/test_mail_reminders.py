@@ -87,7 +87,7 @@ def test_a_reminder_names_each_period_its_deadline_the_sheet_and_every_missing_c
     run_cli(mail_config(tmp_path, smtp_server), SAMPLE_TODAY)
 
     my_tu = to_unit(smtp_server.messages, "944")
-    assert my_tu.subject == "Báo cáo Tháng 7/2023 đã quá hạn 2 ngày – Hội LHPN huyện Mỹ Tú và 1 báo cáo khác"
+    assert my_tu.subject == "Báo cáo Tháng 7/2023 và 1 báo cáo khác đã quá hạn 2 ngày – Hội LHPN huyện Mỹ Tú"
     text = my_tu.text
     assert "Kính gửi: Hội LHPN huyện Mỹ Tú," in text
     assert "6 tháng đầu năm 2023\n   Hạn nộp: 19/06/2023 (đã quá hạn 31 ngày). Tình trạng: Chưa đầy đủ." in text
@@ -107,7 +107,7 @@ def test_one_email_per_unit_groups_every_report_it_owes(tmp_path, smtp_server):
     run_cli(mail_config(tmp_path, smtp_server), SAMPLE_TODAY)
 
     long_phu = to_unit(smtp_server.messages, "946")
-    assert long_phu.subject.endswith("Hội LHPN huyện Long Phú và 7 báo cáo khác")
+    assert long_phu.subject.endswith("và 7 báo cáo khác đã quá hạn 2 ngày – Hội LHPN huyện Long Phú")
     assert "8 báo cáo sau đây chưa hoàn thành" in long_phu.text
     assert long_phu.text.count("Chưa có số liệu của kỳ này") == 8
 
@@ -134,7 +134,7 @@ def test_a_run_ten_days_after_a_missed_week_sends_one_reminder_per_unit_the_late
     assert sorted(later) == sorted(OWING[u][0] for u in ("944", "946", "949", "951"))
     assert len(smtp_server.messages) - first == 4
     for message in later.values():
-        assert message.subject.startswith("Báo cáo Tháng 7/2023 đã quá hạn 12 ngày – ")
+        assert message.subject.startswith("Báo cáo Tháng 7/2023") and "đã quá hạn 12 ngày – " in message.subject
     with sqlite3.connect(tmp_path / "state.sqlite3") as db:
         steps = {s for (s,) in db.execute("SELECT step FROM mail_ledger_items WHERE period_id = '2023-M07'")}
     assert steps == {"on_day", "overdue_4"}

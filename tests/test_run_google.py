@@ -65,7 +65,9 @@ def test_unshared_sheet_is_reported_apart_and_the_run_exits_4(tmp_path):
     assert "bao-cao@soc-trang-test.iam.gserviceaccount.com" in body  # the share-with-this-account finding
     reminders = {m["To"]: m.get_body(("plain",)).get_content() for m in messages if m not in office}
     # The unit that has not shared its sheet is told exactly what to do.
-    assert f"chia sẻ bảng tính cho tài khoản {BOT} với quyền Người xem (Viewer)" in reminders["hlhpn.culaodung@example.vn"]
+    assert (
+        f"chia sẻ bảng tính cho tài khoản {BOT} với quyền Người xem (Viewer)" in reminders["hlhpn.culaodung@example.vn"]
+    )
     assert "'Báo cáo chuyên đề'!G3" in reminders["hlhpn.mytu@example.vn, chutich.mytu@example.vn"]
 
 
