@@ -1,4 +1,5 @@
-"""Shared fixtures: the shipped config pointed at a temporary state file and outbox."""
+"""Shared fixtures: the shipped config pointed at a temporary state file and outbox; the local
+fake of Google's APIs and a service-account key made for the session (never committed)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sheets_fake import FakeGoogle
 
 from settings import load_config
 
@@ -37,3 +41,19 @@ def config_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def config(config_path: Path):
     return load_config(config_path)
+
+
+@pytest.fixture(scope="session")
+def private_key_pem() -> str:
+    """An RSA key for test service accounts, generated once per session."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+@pytest.fixture
+def google():
+    """A local server speaking the OAuth token, Sheets v4 and Drive v3 endpoints the source uses."""
+    with FakeGoogle() as server:
+        yield server

@@ -10,8 +10,6 @@ import pytest
 import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from sheets_fake import FakeGoogle, load_workbooks, service_account_info
 
 from service.doctor import DoctorRow, header_gaps, render_doctor, run_doctor
@@ -24,27 +22,13 @@ SMTP_USER, SMTP_PASSWORD = "bot@example.vn", "mat-khau-ung-dung"
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 
 
-@pytest.fixture(scope="module")
-def key_pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-
-
 @pytest.fixture
-def google():
-    with FakeGoogle() as server:
-        yield server
-
-
-@pytest.fixture
-def make_config(tmp_path: Path, google: FakeGoogle, key_pem: str):
+def make_config(tmp_path: Path, google: FakeGoogle, private_key_pem: str):
     """The shipped forms and calendar, with units reading their sheets from the fake."""
 
     def make(sheets: dict[str, str], **overrides) -> Config:
         key_file = tmp_path / "key.json"
-        key_file.write_text(json.dumps(service_account_info(BOT, key_pem)))
+        key_file.write_text(json.dumps(service_account_info(BOT, private_key_pem)))
         raw = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
         raw["state_file"] = str(tmp_path / "state.sqlite3")
         raw["source"] = {

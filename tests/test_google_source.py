@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from sheets_fake import DROP, FakeClock, FakeGoogle, load_workbooks, service_account_info
 from sheets_fake_values import sheets_value
 
@@ -31,20 +29,6 @@ BOT2 = "bao-cao-2@soc-trang-test.iam.gserviceaccount.com"
 # Google drops trailing empty cells and rows: the second data row is shorter than the header.
 FIELD = {"key": "sessions", "label": "Số buổi học tập", "type": "integer"}
 GRID = [["Kỳ báo cáo", "Số buổi học tập", "Ghi chú"], ["Tháng 3/2023", 4, "đủ"], ["Tháng 4/2023", 5]]
-
-
-@pytest.fixture(scope="session")
-def private_key_pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-
-
-@pytest.fixture
-def google():
-    with FakeGoogle() as server:
-        yield server
 
 
 @pytest.fixture

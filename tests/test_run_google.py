@@ -10,8 +10,6 @@ import json
 
 import yaml
 from click.testing import CliRunner
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from sheets_fake import FakeGoogle, load_workbooks, service_account_info
 
 from main import cli
@@ -20,11 +18,7 @@ from tests.conftest import REPO, SAMPLE_TODAY, write_config
 BOT = "bao-cao@soc-trang-test.iam.gserviceaccount.com"
 
 
-def google_config(tmp_path, google: FakeGoogle):
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
+def google_config(tmp_path, google: FakeGoogle, pem: str):
     key_file = tmp_path / "key.json"
     key_file.write_text(json.dumps(service_account_info(BOT, pem)))
     ids = load_workbooks(google.fake, REPO / "samples" / "workbooks")
@@ -46,12 +40,11 @@ def received(folder) -> list[email.message.EmailMessage]:
     return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in sorted(folder.glob("*.eml"))]
 
 
-def test_unshared_sheet_is_reported_apart_and_the_run_exits_4(tmp_path):
-    with FakeGoogle() as google:
-        path, ids = google_config(tmp_path, google)
-        google.fake.spreadsheets[ids["945-cu-lao-dung.xlsx"]].shared_with = {"someone@example.vn"}
-        result = CliRunner().invoke(cli, ["--config", str(path), "run", "--today", SAMPLE_TODAY])
-        batch_gets = google.fake.count("batch_get")
+def test_unshared_sheet_is_reported_apart_and_the_run_exits_4(tmp_path, google, private_key_pem):
+    path, ids = google_config(tmp_path, google, private_key_pem)
+    google.fake.spreadsheets[ids["945-cu-lao-dung.xlsx"]].shared_with = {"someone@example.vn"}
+    result = CliRunner().invoke(cli, ["--config", str(path), "run", "--today", SAMPLE_TODAY])
+    batch_gets = google.fake.count("batch_get")
     assert result.exit_code == 4, result.output
     assert "945" in result.output
     # One batchGet per configured spreadsheet (the 11 workbooks and 946's, which does not
@@ -71,13 +64,12 @@ def test_unshared_sheet_is_reported_apart_and_the_run_exits_4(tmp_path):
     assert "'Báo cáo chuyên đề'!G3" in reminders["hlhpn.mytu@example.vn, chutich.mytu@example.vn"]
 
 
-def test_rerun_sends_nothing_and_reads_no_unchanged_sheet(tmp_path):
-    with FakeGoogle() as google:
-        path, ids = google_config(tmp_path, google)
-        first = CliRunner().invoke(cli, ["--config", str(path), "run", "--today", SAMPLE_TODAY])
-        before = google.fake.count("batch_get")
-        second = CliRunner().invoke(cli, ["--config", str(path), "run", "--today", SAMPLE_TODAY])
-        after = google.fake.count("batch_get")
+def test_rerun_sends_nothing_and_reads_no_unchanged_sheet(tmp_path, google, private_key_pem):
+    path, ids = google_config(tmp_path, google, private_key_pem)
+    first = CliRunner().invoke(cli, ["--config", str(path), "run", "--today", SAMPLE_TODAY])
+    before = google.fake.count("batch_get")
+    second = CliRunner().invoke(cli, ["--config", str(path), "run", "--today", SAMPLE_TODAY])
+    after = google.fake.count("batch_get")
     # 946's spreadsheet does not exist (404): unreadable both times, so both runs exit 4.
     assert (first.exit_code, second.exit_code) == (4, 4), first.output + second.output
     # Unchanged spreadsheets are judged from their stored grids; only 946's, never read, is asked again.
