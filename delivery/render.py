@@ -154,7 +154,7 @@ def _section_view(section: Section) -> dict[str, Any]:
 
 def attachment_name(email: PlannedEmail, today: dt.date) -> str:
     scope = re.sub(r"[^A-Za-z0-9-]+", "-", email.period_id or "tuan").strip("-").lower()
-    return f"tong-hop-{email.kind.replace('_', '-')}-{scope}-{today:%Y%m%d}.xlsx"
+    return f"tong-hop-{mail_text('attachment_kind', email.kind)}-{scope}-{today:%Y%m%d}.xlsx"
 
 
 def _short_label(period: Period) -> str:

@@ -49,7 +49,7 @@ def test_the_shipped_config_fills_the_outbox_once_with_the_report_and_the_remind
         "reminder_951",
     ]
     [report] = [m for m in messages.values() if m["To"] == OFFICE]
-    assert [a.get_filename() for a in report.iter_attachments()] == ["tong-hop-after-deadline-2023-m07-20230720.xlsx"]
+    assert [a.get_filename() for a in report.iter_attachments()] == ["tong-hop-sau-han-2023-m07-20230720.xlsx"]
     with (tmp_path / "outbox" / "index.csv").open(encoding="utf-8") as handle:
         index = list(csv.DictReader(handle))
     assert len(index) == 7

@@ -129,7 +129,7 @@ def test_the_xlsx_attachment_holds_summary_units_and_findings(tmp_path, smtp_ser
     [report] = office_reports(smtp_server.messages)
 
     name, book = xlsx_of(report)
-    assert name == "tong-hop-after-deadline-2023-m07-20230720.xlsx"
+    assert name == "tong-hop-sau-han-2023-m07-20230720.xlsx"
     assert book.sheetnames == ["Tổng hợp", "Đơn vị", "Phát hiện"]
     summary = list(book["Tổng hợp"].iter_rows(values_only=True))
     header, row = summary[0], dict(zip(summary[0], summary[1], strict=True))
