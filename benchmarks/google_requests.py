@@ -26,13 +26,13 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 import gspread  # noqa: E402
 import yaml  # noqa: E402
-from sheets_fake import FakeGoogle, service_account_info  # noqa: E402
-from sheets_fake_values import workbook_tabs  # noqa: E402
 
 from rules.judge import owed_tabs  # noqa: E402
 from settings.schema import Config  # noqa: E402
 from sync.google import GoogleSheetsSource  # noqa: E402
 from sync.google_http import RedirectingSession, load_service_account  # noqa: E402
+from tests.sheets_fake import FakeGoogle, service_account_info  # noqa: E402
+from tests.sheets_fake_values import workbook_tabs  # noqa: E402
 
 SAMPLES = REPO / "samples" / "workbooks"
 READS_PER_MINUTE = 55

@@ -9,9 +9,9 @@ import pytest
 import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sheets_fake import FakeGoogle
 
 from settings import load_config
+from tests.sheets_fake import FakeGoogle
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_TODAY = "2023-07-20"

@@ -21,7 +21,17 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sheets_fake_values import Grid, column_letter, formatted, parse_range, project, quoted, trimmed, workbook_tabs
+
+from tests.sheets_fake_values import (
+    Grid,
+    column_letter,
+    formatted,
+    parse_range,
+    project,
+    quoted,
+    trimmed,
+    workbook_tabs,
+)
 
 _ERRORS = {
     400: ("INVALID_ARGUMENT", "Request contains an invalid argument."),

@@ -10,10 +10,10 @@ import pytest
 import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from sheets_fake import FakeGoogle, load_workbooks, service_account_info
 
 from service.doctor import DoctorRow, header_gaps, render_doctor, run_doctor
 from settings.schema import Config
+from tests.sheets_fake import FakeGoogle, load_workbooks, service_account_info
 
 REPO = Path(__file__).resolve().parent.parent
 BOT = "bao-cao@soc-trang-test.iam.gserviceaccount.com"

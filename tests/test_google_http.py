@@ -11,11 +11,11 @@ import requests
 from gspread.exceptions import APIError
 from hypothesis import given
 from hypothesis import strategies as st
-from sheets_fake import FakeClock, google_error
-from sheets_fake_values import parse_range
 
 from sync.google import a1_range, spreadsheet_id
 from sync.google_http import TokenBucket, is_transient, retry_after_seconds
+from tests.sheets_fake import FakeClock, google_error
+from tests.sheets_fake_values import parse_range
 
 
 def test_the_rate_limiter_spaces_requests_on_the_injected_clock():

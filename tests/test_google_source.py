@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sheets_fake import DROP, FakeClock, FakeGoogle, load_workbooks, service_account_info
-from sheets_fake_values import sheets_value
 
 from service.check import collect, judgement_as_dict
 from service.errors import ConfigError
@@ -21,6 +19,8 @@ from settings.schema import Config
 from sync.google import GoogleSheetsSource
 from sync.local import LocalWorkbookSource
 from sync.source import UnitFetch
+from tests.sheets_fake import DROP, FakeClock, FakeGoogle, load_workbooks, service_account_info
+from tests.sheets_fake_values import sheets_value
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "workbooks"
 REPORT, COMMITMENT = "Báo cáo chuyên đề", "Cam kết hằng tháng"

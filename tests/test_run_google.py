@@ -10,10 +10,10 @@ import json
 
 import yaml
 from click.testing import CliRunner
-from sheets_fake import FakeGoogle, load_workbooks, service_account_info
 
 from main import cli
 from tests.conftest import REPO, SAMPLE_TODAY, write_config
+from tests.sheets_fake import FakeGoogle, load_workbooks, service_account_info
 
 BOT = "bao-cao@soc-trang-test.iam.gserviceaccount.com"
 
