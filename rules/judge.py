@@ -37,7 +37,6 @@ class UnitReading:
     unit_id: str
     forms: dict[str, FormReading] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
-    unreadable: bool = False
 
 
 def owed_forms(config: Config, unit: Unit) -> dict[str, list[str]]:
@@ -65,7 +64,6 @@ def read_unit(config: Config, fetch: UnitFetch) -> UnitReading:
     """Turn what a source fetched into typed form readings and unit-level findings."""
     reading = UnitReading(unit_id=fetch.unit_id)
     if fetch.problem is not None:
-        reading.unreadable = fetch.problem.code not in ("no_workbook",)
         reading.findings.append(
             Finding(fetch.unit_id, fetch.problem.code, finding_text(fetch.problem.code, **fetch.problem.details))
         )
