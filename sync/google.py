@@ -8,6 +8,7 @@ import logging
 import re
 import sqlite3
 import time
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -140,7 +141,7 @@ def list_versions(lane: Lane) -> dict[str, FileVersion]:
 
 
 class GoogleSheetsSource:
-    """Units' Google Sheets, spread round-robin over the configured service accounts."""
+    """Units' Google Sheets, each unit read by one of the configured service accounts, always the same."""
 
     def __init__(
         self,
@@ -178,8 +179,10 @@ class GoogleSheetsSource:
         ]
         return cls(lanes, config.state_file if source.skip_unchanged else None, full)
 
-    def lane_for(self, position: int) -> Lane:
-        return self.lanes[position % len(self.lanes)]
+    def lane_for(self, unit: Unit) -> Lane:
+        """The account that reads ``unit``: fixed by its id, so adding a unit or running one unit
+        alone never moves a sheet to an account it was not shared with."""
+        return self.lanes[zlib.crc32(unit.id.encode("utf-8")) % len(self.lanes)]
 
     def fetch(self, units: Sequence[Unit], tabs: Mapping[str, Sequence[str]]) -> Iterator[UnitFetch]:
         connection = state.connect(self.state_file) if self.state_file is not None else None
@@ -191,13 +194,14 @@ class GoogleSheetsSource:
             store = SnapshotStore(connection) if connection is not None else None
             versions: dict[str, FileVersion] = {}
             if store is not None:
-                for lane in self.lanes[: len(units)]:
+                used = [lane for lane in self.lanes if any(self.lane_for(u) is lane for u in units)]
+                for lane in used:
                     try:
                         versions.update(list_versions(lane))
                     except google.auth.exceptions.RefreshError as exc:
                         self._cannot_sign_in(lane, exc)
-            for position, unit in enumerate(units):
-                lane = self.lane_for(position)
+            for unit in units:
+                lane = self.lane_for(unit)
                 yield self.fetch_unit(lane, unit, tabs.get(unit.id, ()), versions, store)
         finally:
             if connection is not None:

@@ -281,20 +281,33 @@ def test_an_account_that_cannot_sign_in_makes_its_units_unreadable_without_more_
 
 
 # --- several credentials -----------------------------------------------------------------------
-def test_several_credentials_share_the_units_round_robin(google, make_source):
-    ids = add_sheets(google, 4)
-    fetched = fetch_all(*make_source(ids, accounts=(BOT, BOT2)))
-    assert google.fake.count("token") == 2
-    assert [r.account for r in google.fake.requests("batch_get")] == [BOT, BOT2, BOT, BOT2]
-    assert google.fake.count("drive_list", account=BOT) == google.fake.count("drive_list", account=BOT2) == 1
+def test_several_credentials_share_the_units_each_unit_always_on_the_same_account(google, make_source):
+    ids = add_sheets(google, 8)
+    config, source = make_source(ids, accounts=(BOT, BOT2), full=True)
+    fetched = fetch_all(config, source)
     assert all(f.problem is None for f in fetched.values())
+    assert google.fake.count("token") == 2
+    assert google.fake.count("drive_list", account=BOT) == google.fake.count("drive_list", account=BOT2) == 1
+    accounts = {r.spreadsheet_id: r.account for r in google.fake.requests("batch_get")}
+    assert set(accounts.values()) == {BOT, BOT2}
+    # Reading one unit alone (check --unit) uses the account the full run used for it.
+    google.fake.log.clear()
+    alone = config.units[5]
+    list(source.fetch([alone], {alone.id: [REPORT, COMMITMENT]}))
+    assert [r.account for r in google.fake.requests("batch_get")] == [accounts[ids[5]]]
 
 
 def test_each_credential_names_itself_when_a_unit_has_not_shared(google, make_source):
-    ids = add_sheets(google, 2, shared_with={BOT})
-    fetched = fetch_all(*make_source(ids, accounts=(BOT, BOT2)))
-    assert fetched["u0"].problem is None
-    assert fetched["u1"].problem.details == {"service_account": BOT2}
+    ids = add_sheets(google, 8, shared_with={BOT})
+    config, source = make_source(ids, accounts=(BOT, BOT2))
+    fetched = fetch_all(config, source)
+    by_account = {u.id: source.lane_for(u).email for u in config.units}
+    assert set(by_account.values()) == {BOT, BOT2}
+    for unit_id, account in by_account.items():
+        if account == BOT:
+            assert fetched[unit_id].problem is None
+        else:
+            assert fetched[unit_id].problem.details == {"service_account": BOT2}
 
 
 # --- credentials -------------------------------------------------------------------------------
