@@ -107,9 +107,10 @@ def judge_report(
     reading: UnitReading,
     today: dt.date,
     remembered: dt.date | None,
-    first_run: bool,
+    new_unit: bool,
 ) -> ReportStatus:
-    """The status of one report; ``remembered`` is when the service first saw it complete."""
+    """The status of one report; ``remembered`` is when the service first saw it complete, and
+    ``new_unit`` says the service had not read this unit's sheet before today."""
     form = config.form(form_key)
     report = ReportStatus(unit.id, form_key, period, deadline, status=MISSING)
     form_reading = reading.forms.get(form_key)
@@ -152,20 +153,21 @@ def judge_report(
         report.status = INCOMPLETE
         report.overdue = today > deadline
         return report
-    report.submitted_on = _submitted_on(records, today, remembered, first_run)
+    report.submitted_on = _submitted_on(records, today, remembered, new_unit)
     report.status = COMPLETE_ON_TIME if report.submitted_on <= deadline else COMPLETE_LATE
     return report
 
 
-def _submitted_on(records: list, today: dt.date, remembered: dt.date | None, first_run: bool) -> dt.date:
+def _submitted_on(records: list, today: dt.date, remembered: dt.date | None, new_unit: bool) -> dt.date:
     """When the report counts as submitted.
 
-    The first day the service saw it complete; on the very first run over old data the unit's
-    own report date stands in, since the service was not there to see it arrive.
+    The first day the service saw it complete; the first time the service reads a unit's sheet,
+    the unit's own report date stands in for what was already there, since the service was not
+    there to see it arrive.
     """
     if remembered is not None and remembered <= today:
         return remembered
-    if first_run:
+    if new_unit:
         dates = [r.report_date for r in records if r.report_date is not None and r.report_date <= today]
         if dates:
             return max(dates)
@@ -177,10 +179,14 @@ def judge(
     readings: dict[str, UnitReading],
     today: dt.date,
     first_complete: dict[Key, dt.date],
-    first_run: bool,
+    units_read: dict[str, dt.date],
     unit_ids: list[str] | None = None,
 ) -> Judgement:
-    """Judge every unit (or those in ``unit_ids``) on ``today``."""
+    """Judge every unit (or those in ``unit_ids``) on ``today``.
+
+    ``first_complete`` is when each report was first seen complete, ``units_read`` when each
+    unit's sheet was first read; dates after ``today`` (a preview run) are not trusted.
+    """
     working = WorkingDays(config.calendar)
     in_view = {kind: periods_in_view(kind, config.calendar, today, working) for kind in (*STANDARD, "ad_hoc")}
     reports: list[ReportStatus] = []
@@ -191,15 +197,16 @@ def judge(
             continue
         reading = readings.get(unit.id, UnitReading(unit.id))
         unit_findings.extend(reading.findings)
-        owed = owed_forms(config, unit)
-        for form_key, kinds in owed.items():
+        first_read = units_read.get(unit.id)
+        new_unit = first_read is None or first_read >= today
+        for form_key, kinds in owed_forms(config, unit).items():
             for period, deadline in _periods(kinds, in_view):
                 key = (unit.id, form_key, period.id)
-                report = judge_report(
-                    config, unit, form_key, period, deadline, reading, today, first_complete.get(key), first_run
-                )
+                remembered = first_complete.get(key)
+                trusted = remembered if remembered is not None and remembered <= today else None
+                report = judge_report(config, unit, form_key, period, deadline, reading, today, trusted, new_unit)
                 reports.append(report)
-                if report.complete and key not in first_complete:
+                if report.complete and trusted is None:
                     newly_complete[key] = report.submitted_on
     return Judgement(today, reports, summarise(reports), unit_findings, newly_complete)
 

@@ -22,18 +22,26 @@ def collect(
     source: Source | None = None,
     command: str = "check",
     full: bool = False,
+    record: bool = True,
 ) -> Judgement:
-    """Pull every unit's sheet, judge on ``today`` and record what was first seen complete."""
+    """Pull every unit's sheet, judge on ``today`` and, unless ``record`` is off (a dry run),
+    remember which units were read and which reports were first seen complete."""
     units = [u for u in config.units if unit_ids is None or u.id in unit_ids]
     source = source or build_source(config, full=full)
     tabs = {unit.id: owed_tabs(config, unit) for unit in units}
-    readings = {fetch.unit_id: read_unit(config, fetch) for fetch in source.fetch(units, tabs)}
+    readings, read_ok = {}, []
+    for fetch in source.fetch(units, tabs):
+        readings[fetch.unit_id] = read_unit(config, fetch)
+        if fetch.problem is None:
+            read_ok.append(fetch.unit_id)
     connection = state.connect(config.state_file)
     try:
-        first_run = not state.has_previous_run(connection)
-        judgement = judge(config, readings, today, state.load_first_complete(connection), first_run, unit_ids)
-        state.save_first_complete(connection, judgement.first_complete)
-        state.record_run(connection, command, today)
+        first_complete, units_read = state.load_first_complete(connection), state.load_units_read(connection)
+        judgement = judge(config, readings, today, first_complete, units_read, unit_ids)
+        if record:
+            state.save_first_complete(connection, judgement.first_complete)
+            state.save_units_read(connection, read_ok, today)
+            state.record_run(connection, command, today)
     finally:
         connection.close()
     return judgement

@@ -49,7 +49,7 @@ class RunOutcome:
         sent = ", ".join(f"{n} {kind}" for kind, n in sorted(self.sent.items())) or "none"
         verb = "written to the outbox" if self.transport == "outbox" else "sent"
         lines = [
-            f"run {self.today.isoformat()}{' (dry run: ledger unchanged)' if self.dry_run else ''}",
+            f"run {self.today.isoformat()}{' (dry run: nothing recorded)' if self.dry_run else ''}",
             f"  due: {sum(self.due.values())} email(s): {kinds}",
             f"  {verb}: {sum(self.sent.values())}: {sent}",
         ]
@@ -154,7 +154,7 @@ def run_job(
     transport: Transport | None = None,
 ) -> RunOutcome:
     """The whole job for ``today``; returns what happened (DeliveryError is raised by run_command)."""
-    judgement = collect(config, today, source=source, command="run")
+    judgement = collect(config, today, source=source, command="run", record=not dry_run)
     transport = transport or build_transport(config, dry_run)
     outcome = RunOutcome(today, transport.name, dry_run)
     outcome.unreadable = sorted(unreadable_unit_ids(judgement))

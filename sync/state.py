@@ -1,4 +1,4 @@
-"""The service's small SQLite state file: runs, first-seen submissions (and, beside them, the
+"""The service's small SQLite state file: runs, units first read, first-seen submissions (and, beside them, the
 send ledger and snapshots, each owned by its module, which creates its own tables).
 """
 
@@ -14,6 +14,10 @@ CREATE TABLE IF NOT EXISTS runs (
     command TEXT NOT NULL,
     today TEXT NOT NULL,
     started_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS units_read (
+    unit_id TEXT PRIMARY KEY,
+    first_read_on TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS submissions (
     unit_id TEXT NOT NULL,
@@ -36,8 +40,20 @@ def connect(path: Path | str) -> sqlite3.Connection:
     return connection
 
 
-def has_previous_run(connection: sqlite3.Connection) -> bool:
-    return connection.execute("SELECT 1 FROM runs LIMIT 1").fetchone() is not None
+def load_units_read(connection: sqlite3.Connection) -> dict[str, dt.date]:
+    """The day each unit's sheet was first read successfully."""
+    rows = connection.execute("SELECT unit_id, first_read_on FROM units_read")
+    return {unit_id: dt.date.fromisoformat(day) for unit_id, day in rows}
+
+
+def save_units_read(connection: sqlite3.Connection, unit_ids: list[str], today: dt.date) -> None:
+    """Remember the earliest day each unit was read (a preview with a later --today never wins)."""
+    with connection:
+        connection.executemany(
+            "INSERT INTO units_read VALUES (?, ?) ON CONFLICT (unit_id)"
+            " DO UPDATE SET first_read_on = min(first_read_on, excluded.first_read_on)",
+            [(unit_id, today.isoformat()) for unit_id in unit_ids],
+        )
 
 
 def record_run(connection: sqlite3.Connection, command: str, today: dt.date) -> None:
@@ -54,9 +70,10 @@ def load_first_complete(connection: sqlite3.Connection) -> dict[tuple[str, str, 
 
 
 def save_first_complete(connection: sqlite3.Connection, first_complete: dict[tuple[str, str, str], dt.date]) -> None:
-    """Record when a report was first seen complete; an earlier record is never overwritten."""
+    """Record when a report was first seen complete; only an earlier sighting replaces a record."""
     with connection:
         connection.executemany(
-            "INSERT OR IGNORE INTO submissions VALUES (?, ?, ?, ?)",
+            "INSERT INTO submissions VALUES (?, ?, ?, ?) ON CONFLICT (unit_id, form_key, period_id)"
+            " DO UPDATE SET first_complete_on = min(first_complete_on, excluded.first_complete_on)",
             [(u, f, p, d.isoformat()) for (u, f, p), d in first_complete.items()],
         )

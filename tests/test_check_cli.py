@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
@@ -158,17 +159,51 @@ def test_first_seen_date_is_remembered_across_runs(config_path):
     assert report["submitted_on"] == "2023-06-27"
 
 
-def test_report_first_seen_complete_after_first_run_counts_from_that_day(tmp_path):
+def copy_samples(tmp_path):
     folder = tmp_path / "workbooks"
     shutil.copytree(REPO / "samples" / "workbooks", folder)
+    return folder, write_config(tmp_path, source={"kind": "local", "folder": str(folder)})
+
+
+def report_of(data: dict, unit_id: str, period: str, form: str = "topic_report") -> tuple[str, str]:
+    found = next(r for r in data["reports"] if (r["unit_id"], r["form"], r["period"]) == (unit_id, form, period))
+    return found["submitted_on"], found["status"]
+
+
+def test_report_completed_after_the_unit_was_first_read_counts_from_the_day_it_was_seen(tmp_path):
+    folder, config_path = copy_samples(tmp_path)
     workbook = folder / "941-tp-soc-trang.xlsx"
-    held_back = workbook.read_bytes()
-    workbook.unlink()
-    config_path = write_config(tmp_path, source={"kind": "local", "folder": str(folder)})
+    original = workbook.read_bytes()
+    book = openpyxl.load_workbook(workbook)
+    sheet = book["Báo cáo chuyên đề"]
+    h1_row = next(c.row for c in sheet["A"] if c.value == "6 tháng đầu năm 2023")
+    sheet.delete_rows(h1_row)
+    book.save(workbook)
     assert statuses(check_json(config_path, "--today", "2023-07-01"))["941"]["topic_report/2023-H1"] == MISS
-    workbook.write_bytes(held_back)
-    data = check_json(config_path, "--today", SAMPLE_TODAY)
-    report = next(r for r in data["reports"] if r["unit_id"] == "941" and r["period"] == "2023-H1")
-    # Not the first run any more: the report counts from the day the service first saw it
-    # complete (20/07, after the deadline of 19/06), not from the date typed in the sheet.
-    assert (report["submitted_on"], report["status"]) == (SAMPLE_TODAY, LATE)
+    workbook.write_bytes(original)
+    # The service first saw the report complete on 20/07, after the deadline of 19/06: late,
+    # whatever date the unit typed in the sheet.
+    assert report_of(check_json(config_path, "--today", SAMPLE_TODAY), "941", "2023-H1") == (SAMPLE_TODAY, LATE)
+
+
+def test_a_unit_read_for_the_first_time_later_keeps_its_own_report_dates(tmp_path):
+    folder, config_path = copy_samples(tmp_path)
+    workbook = folder / "942-chau-thanh.xlsx"
+    original = workbook.read_bytes()
+    workbook.unlink()
+    check_json(config_path, "--today", "2023-07-19")
+    check_json(config_path, "--unit", "941", "--today", "2023-07-19")
+    workbook.write_bytes(original)
+    # 942 is new to the service on 20/07: what was already in its sheet counts from its own dates.
+    assert statuses(check_json(config_path, "--today", SAMPLE_TODAY)) == EXPECTED
+
+
+def test_a_preview_with_a_later_today_does_not_change_what_today_shows(config_path):
+    check_json(config_path, "--today", "2023-09-01")
+    assert statuses(check_json(config_path, "--today", SAMPLE_TODAY)) == EXPECTED
+
+
+def test_first_seen_date_is_remembered_across_runs_and_the_earliest_wins(config_path):
+    check_json(config_path, "--today", "2023-09-01")  # a preview: 941's H1 first seen "on 01/09"
+    assert report_of(check_json(config_path, "--today", SAMPLE_TODAY), "941", "2023-H1") == ("2023-06-16", ON)
+    assert report_of(check_json(config_path, "--today", "2023-09-01"), "941", "2023-H1") == ("2023-06-16", ON)

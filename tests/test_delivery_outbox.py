@@ -88,11 +88,12 @@ def test_dry_run_writes_to_the_outbox_sends_nothing_and_records_nothing(tmp_path
     dry = run_cli(path, SAMPLE_TODAY, "--dry-run")
 
     assert dry.exit_code == 0, dry.output
-    assert "dry run: ledger unchanged" in dry.output
+    assert "dry run: nothing recorded" in dry.output
     assert smtp_server.messages == []
     assert len(outbox_messages(config.mail.delivery.outbox_folder)) == 7
     with sqlite3.connect(tmp_path / "state.sqlite3") as db:
-        assert db.execute("SELECT COUNT(*) FROM mail_ledger").fetchone() == (0,)
+        for table in ("mail_ledger", "submissions", "units_read", "runs"):
+            assert db.execute(f"SELECT COUNT(*) FROM {table}").fetchone() == (0,), table
 
     real = run_cli(path, SAMPLE_TODAY)
 
