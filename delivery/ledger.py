@@ -144,7 +144,9 @@ class Ledger:
                 "INSERT INTO mail_ledger (key, kind, unit_id, form_key, period_id, step, first_day, message_id,"
                 " subject, recipients, status, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
                 " ON CONFLICT (key) DO UPDATE SET subject = excluded.subject, recipients = excluded.recipients,"
-                " updated_at = excluded.updated_at",
+                " updated_at = excluded.updated_at,"
+                # A key cancelled earlier and planned again is live again; sent and failed stay final.
+                f" status = CASE WHEN status = '{CANCELLED}' THEN '{QUEUED}' ELSE status END",
                 (
                     email.key,
                     email.kind,

@@ -19,7 +19,7 @@ import holidays
 
 from rules.messages import period_label
 from rules.model import Period
-from rules.normalize import ascii_fold, fold, parse_number
+from rules.normalize import UnreadableValue, ascii_fold, fold, parse_date
 from settings.schema import AdHocPeriod, Calendar
 
 ONE_DAY = dt.timedelta(days=1)
@@ -154,7 +154,8 @@ def periods_in_view(
 
 
 _MONTHLY = re.compile(r"^(?:thang|t)?\s*(\d{1,2})\s*[/.\-]\s*(\d{4})$")
-_SIX_MONTHLY = re.compile(r"^(?:so ket\s+)?6\s*(?:thang|t)\b.*?(\d{4})$")
+# Only the first half-year is a reporting period; "6 tháng cuối năm" must not be taken for it.
+_SIX_MONTHLY = re.compile(r"^(?:so ket\s+)?6\s*(?:thang|t)\s*(?:dau\s*)?(?:nam\s*)?[/\-]?\s*(\d{4})$")
 _YEARLY = re.compile(r"^(?:(?:ca|tong ket)\s+)?(?:nam\s*)?(\d{4})$")
 
 
@@ -168,8 +169,13 @@ def parse_period(value: Any, calendar: Calendar) -> Period | None:
     if isinstance(value, (dt.date, dt.datetime)):
         return monthly_period(value.year, value.month, cutoff)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        year = int(parse_number(value))
-        return yearly_period(year, cutoff) if 2000 <= year <= 2100 and year == value else None
+        if value == int(value) and 2000 <= value <= 2100:
+            return yearly_period(int(value), cutoff)
+        try:  # a date cell read from Google arrives as a serial number
+            day = parse_date(value)
+        except UnreadableValue:
+            return None
+        return monthly_period(day.year, day.month, cutoff) if day.year >= 2000 else None
     text = str(value).strip()
     folded = fold(text)
     for spec in calendar.ad_hoc:

@@ -74,8 +74,10 @@ def clean_text(value: Any) -> str:
 
 
 _CURRENCY = re.compile(r"\s*(đồng|đ|vnđ|vnd)\.?$", re.IGNORECASE)
-_GROUPED_DOT = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
-_GROUPED_SPACE = re.compile(r"^[+-]?\d{1,3}( \d{3})+(,\d+)?$")
+_GROUPED_DOT = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$")
+_GROUPED_SPACE = re.compile(r"^[+-]?[1-9]\d{0,2}( \d{3})+(,\d+)?$")
+# "12,000" is twelve in vi-VN but twelve thousand to anyone typing the en-US way: ask, never guess.
+_AMBIGUOUS_COMMA = re.compile(r"^[+-]?[1-9]\d{0,2},\d{3}$")
 _PLAIN_COMMA = re.compile(r"^[+-]?\d+(,\d+)?$")
 _PLAIN_DOT = re.compile(r"^[+-]?\d*\.\d+$|^[+-]?\d+$")
 
@@ -101,6 +103,8 @@ def parse_number(value: Any) -> Decimal:
         raise UnreadableValue("not_a_number", value=value)
     text = unicodedata.normalize("NFC", value).replace("\u00a0", " ").replace("\u202f", " ")
     text = _CURRENCY.sub("", text.strip()).strip()
+    if _AMBIGUOUS_COMMA.match(text):
+        raise UnreadableValue("ambiguous_number", value=value)
     if _GROUPED_DOT.match(text):
         text = text.replace(".", "").replace(",", ".")
     elif _GROUPED_SPACE.match(text):
@@ -126,13 +130,14 @@ def parse_integer(value: Any) -> int:
 def parse_percent(value: Any) -> Decimal:
     """A percentage on the 0–100 scale.
 
-    "85%", "85,5 %" and 85 read as they are written. A bare number between 0 and 1 is what a
-    cell formatted as a percentage stores (0.85 shows as 85 %), so it is scaled by 100.
+    "85%", "85,5 %" and 85 read as they are written. A number cell between 0 and 1 is what a
+    cell formatted as a percentage stores (0.85 shows as 85 %, 1 as 100 %; Google sends 1 as an
+    integer, a workbook as 1.0), so it is scaled by 100. Text is always read as written.
     """
     if isinstance(value, str) and value.strip().endswith("%"):
         return parse_number(value.strip()[:-1])
     number = parse_number(value)
-    if isinstance(value, float) and 0 < number <= 1:
+    if not isinstance(value, str) and 0 < number <= 1:
         return number * 100
     return number
 

@@ -152,12 +152,16 @@ def test_the_calendar_recurs_every_year():
         ("ĐỘT XUẤT 4/2023", "dot-xuat-2023-04"),
         ("dot-xuat-2023-04", "dot-xuat-2023-04"),
         (D(2023, 5, 1), "2023-M05"),
+        (45047, "2023-M05"),  # the same date as Google sends it: a serial number
+        ("6 tháng năm 2023", "2023-H1"),
     ],
 )
 def test_period_labels_units_type(typed, period_id):
     assert parse_period(typed, calendar()).id == period_id
 
 
-@pytest.mark.parametrize("typed", ["Tháng 13/2023", "quý 2", "abc", 12.5])
+@pytest.mark.parametrize(
+    "typed", ["Tháng 13/2023", "quý 2", "abc", 12.5, "6 tháng cuối năm 2023", "6 tháng 2023 (bổ sung)"]
+)
 def test_unrecognised_period_labels(typed):
     assert parse_period(typed, calendar()) is None

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from collections import Counter
 
 import pytest
 
+from delivery.ledger import CANCELLED, QUEUED, Ledger
 from delivery.message import message_id
+from delivery.schedule import PlannedEmail
+from sync import state
 from tests.conftest import SAMPLE_TODAY
 from tests.smtp_server import OFFICE, PASSWORD, SmtpServer, mail_config, run_cli, running_server
 
@@ -171,3 +175,18 @@ def test_the_message_id_depends_on_the_key_only():
     assert first == message_id("reminder|944|commitment_monthly/2023-M07/on_day", "bot@example.com")
     assert first != message_id("reminder|944|commitment_monthly/2023-M07/overdue_1", "bot@example.com")
     assert first.startswith("<") and first.endswith("@example.com>")
+
+
+def test_a_cancelled_email_planned_again_and_capped_stays_queued_for_the_next_run():
+    connection = state.connect(":memory:")
+    book = Ledger(connection)
+    today = dt.date(2023, 7, 20)
+    email = PlannedEmail(key="all_complete|2023-M07", kind="all_complete", to=[OFFICE], period_id="2023-M07")
+    book.queue(email, today, "<id@example.vn>", "Tổng hợp", [OFFICE])
+    book.mark_failed_attempt(email.key, "server down", "smtp", [], 10)
+    book.cancel_queued_except(set())
+    assert book.entry(email.key).status == CANCELLED
+    book.queue(email, today, "<id@example.vn>", "Tổng hợp", [OFFICE])
+    book.mark_capped(email.key)
+    assert book.entry(email.key).status == QUEUED
+    assert [e.key for e in book.waiting()] == [email.key]

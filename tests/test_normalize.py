@@ -82,6 +82,20 @@ def test_vi_numbers(text, expected):
     assert parse_number(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"), [("0.500", Decimal("0.5")), ("0,500", Decimal("0.5")), ("12,5", Decimal("12.5"))]
+)
+def test_a_leading_zero_is_never_a_thousands_group(value, expected):
+    assert parse_number(value) == expected
+
+
+@pytest.mark.parametrize("text", ["12,000", "150,000", "1,500"])
+def test_comma_before_three_digits_is_ambiguous_and_refused(text):
+    with pytest.raises(UnreadableValue) as err:
+        parse_number(text)
+    assert err.value.code == "ambiguous_number"
+
+
 @pytest.mark.parametrize("text", ["mười hai", "1,500,000", "12a", "", "1..5", "khoảng 40", True])
 def test_unreadable_numbers_raise_never_zero(text):
     with pytest.raises(UnreadableValue) as err:
@@ -107,7 +121,16 @@ def test_integer_field_rejects_fractions():
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("85%", 85), ("85,5 %", Decimal("85.5")), (0.855, Decimal("85.5")), (85, 85), ("91,7", Decimal("91.7"))],
+    [
+        ("85%", 85),
+        ("85,5 %", Decimal("85.5")),
+        (0.855, Decimal("85.5")),
+        (85, 85),
+        ("91,7", Decimal("91.7")),
+        (1, 100),
+        (1.0, 100),
+        ("1", 1),
+    ],
 )
 def test_percent(value, expected):
     assert parse_percent(value) == Decimal(str(expected))
