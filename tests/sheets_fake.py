@@ -22,9 +22,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from rules.normalize import column_letter
 from tests.sheets_fake_values import (
     Grid,
-    column_letter,
     formatted,
     parse_range,
     project,

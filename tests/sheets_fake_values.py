@@ -13,15 +13,6 @@ Grid = list[list[Any]]
 SHEETS_EPOCH = dt.datetime(1899, 12, 30)
 
 
-def column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def column_index(letters: str) -> int:
     value = 0
     for ch in letters.upper():
