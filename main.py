@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from service.errors import ServiceError
+from errors import ServiceError
 from settings import Config, load_config
 
 pass_config = click.make_pass_decorator(Config)
@@ -95,8 +95,8 @@ def doctor(config: Config, verbose: bool) -> None:
     Example:
         python main.py doctor
     """
+    from errors import ChecksFailed
     from service.doctor import render_doctor, run_doctor
-    from service.errors import ChecksFailed
 
     rows = run_doctor(config)
     click.echo(render_doctor(rows, verbose=verbose))

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
-from rules.normalize import format_number
+from vntext import format_number
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 MAIL_TEXTS = TEMPLATES / "mail.yaml"

@@ -19,8 +19,8 @@ import holidays
 
 from rules.messages import period_label
 from rules.model import Period
-from rules.normalize import UnreadableValue, ascii_fold, fold, parse_date
 from settings.schema import AdHocPeriod, Calendar
+from vntext import UnreadableValue, ascii_fold, fold, parse_date
 
 ONE_DAY = dt.timedelta(days=1)
 

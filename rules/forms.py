@@ -14,7 +14,8 @@ from typing import Any
 from rules.calendar import parse_period
 from rules.messages import finding_text
 from rules.model import Finding, Period
-from rules.normalize import (
+from settings.schema import Calendar, Form, FormField
+from vntext import (
     UnreadableValue,
     cell_ref,
     clean_text,
@@ -27,7 +28,6 @@ from rules.normalize import (
     parse_number,
     parse_percent,
 )
-from settings.schema import Calendar, Form, FormField
 
 
 @dataclass

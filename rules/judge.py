@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from rules.calendar import WorkingDays, periods_in_view
 from rules.forms import FormReading, read_form
+from rules.grids import UnitGrids
 from rules.messages import finding_text
 from rules.model import (
     COMPLETE_LATE,
@@ -25,7 +26,6 @@ from rules.model import (
 )
 from rules.validation import check_rule
 from settings.schema import Config, Unit
-from sync.source import UnitFetch
 
 Key = tuple[str, str, str]
 
@@ -60,7 +60,7 @@ def owed_tabs(config: Config, unit: Unit) -> list[str]:
     return [config.form(key).tab for key in owed_forms(config, unit)]
 
 
-def read_unit(config: Config, fetch: UnitFetch) -> UnitReading:
+def read_unit(config: Config, fetch: UnitGrids) -> UnitReading:
     """Turn what a source fetched into typed form readings and unit-level findings."""
     reading = UnitReading(unit_id=fetch.unit_id)
     if fetch.problem is not None:

@@ -11,8 +11,8 @@ from typing import Any
 
 from rules.messages import finding_text
 from rules.model import Finding
-from rules.normalize import format_number
 from settings.schema import Form, Rule
+from vntext import format_number
 
 _COMPARE = {
     "==": operator.eq,

@@ -18,15 +18,16 @@ from google.auth.transport.requests import Request
 from gspread.exceptions import APIError
 from gspread.urls import DRIVE_FILES_API_V3_URL
 
+from errors import ConfigError
+from rules.grids import UnitGrids
 from rules.judge import owed_tabs
-from rules.normalize import clean_text, fold, is_missing
-from service.errors import ConfigError
 from settings.schema import Config, Form, GoogleSource, Smtp
 from sync.google import GoogleSheetsSource
 from sync.google_http import GaveUp, Lane, build_lane, describe
 from sync.local import LocalWorkbookSource
 from sync.snapshots import fetch_file_versions
-from sync.source import Source, UnitFetch
+from sync.source import Source
+from vntext import clean_text, fold, is_missing
 
 SERVICE = ""  # the unit_id of rows about the service as a whole
 
@@ -74,7 +75,7 @@ def _sheet_fix(code: str, details: dict[str, Any], unit_sheet: str) -> str:
     return fixes.get(code, "See the detail.").format(**{"file": unit_sheet, **details})
 
 
-def unit_rows(config: Config, fetch: UnitFetch, tabs: Sequence[str]) -> list[DoctorRow]:
+def unit_rows(config: Config, fetch: UnitGrids, tabs: Sequence[str]) -> list[DoctorRow]:
     """The sheet, tab and header rows of one unit, from what the source fetched."""
     unit = config.unit(fetch.unit_id)
     if fetch.problem is not None:

@@ -19,8 +19,8 @@ from delivery.message import build_message
 from delivery.render import Rendered, render_email
 from delivery.schedule import PlannedEmail, plan
 from delivery.transport import Attempt, Transport, TransportUnavailable, build_transport
+from errors import DeliveryError, SourceError
 from service.check import collect
-from service.errors import DeliveryError, SourceError
 from settings.schema import Config
 from sync import state
 from sync.source import Source

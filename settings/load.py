@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from service.errors import ConfigError
+from errors import ConfigError
 from settings.schema import Config
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"

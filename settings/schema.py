@@ -22,8 +22,8 @@ from pydantic import (
     model_validator,
 )
 
-from rules.expressions import Expression, ExpressionError, parse_expression
-from rules.normalize import fold
+from settings.expressions import Expression, ExpressionError, parse_expression
+from vntext import fold
 
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"

@@ -18,12 +18,12 @@ import requests
 from gspread.exceptions import APIError
 from gspread.urls import DRIVE_FILES_API_V3_URL
 
-from service.errors import ConfigError
+from errors import ConfigError
+from rules.grids import Grid, SourceProblem, UnitGrids, match_tabs
 from settings.schema import Config, Unit
 from sync import state
 from sync.google_http import Clock, GaveUp, Lane, Sleep, build_lane, describe, status_of
 from sync.snapshots import FileVersion, SnapshotStore, fetch_file_versions
-from sync.source import Grid, SourceProblem, UnitFetch, match_tabs
 
 log = logging.getLogger(__name__)
 
@@ -84,14 +84,14 @@ def problem_for(exc: BaseException, unit: Unit, service_account: str) -> SourceP
     return SourceProblem("unreadable_this_run", {"reason": str(exc) if isinstance(exc, GaveUp) else describe(exc)})
 
 
-def read_spreadsheet(lane: Lane, sheet_id: str, tabs: Sequence[str], known_titles: Mapping[str, str]) -> UnitFetch:
+def read_spreadsheet(lane: Lane, sheet_id: str, tabs: Sequence[str], known_titles: Mapping[str, str]) -> UnitGrids:
     """Read ``tabs`` in one batchGet; on an unknown tab, list the titles once and match them.
 
     ``known_titles`` (from the last read) lets a tab titled differently from the form (NFD, case)
     be asked for by its real title at once, saving the failed batchGet and the title listing.
     Raises APIError, GaveUp or a transport error; the caller turns them into a unit's problem.
     """
-    result = UnitFetch(unit_id="")
+    result = UnitGrids(unit_id="")
     if not tabs:
         return result
     wanted = {tab: known_titles.get(tab, tab) for tab in tabs}
@@ -110,7 +110,7 @@ def read_spreadsheet(lane: Lane, sheet_id: str, tabs: Sequence[str], known_title
     return result
 
 
-def _read_titles(lane: Lane, sheet_id: str, titles: Mapping[str, str], result: UnitFetch) -> None:
+def _read_titles(lane: Lane, sheet_id: str, titles: Mapping[str, str], result: UnitGrids) -> None:
     """One batchGet of ``titles`` (form tab → actual title) into ``result``."""
     ranges = [a1_range(actual) for actual in titles.values()]
     # A fresh params dict per attempt: gspread writes "ranges" into the one it is given.
@@ -184,7 +184,7 @@ class GoogleSheetsSource:
         alone never moves a sheet to an account it was not shared with."""
         return self.lanes[zlib.crc32(unit.id.encode("utf-8")) % len(self.lanes)]
 
-    def fetch(self, units: Sequence[Unit], tabs: Mapping[str, Sequence[str]]) -> Iterator[UnitFetch]:
+    def fetch(self, units: Sequence[Unit], tabs: Mapping[str, Sequence[str]]) -> Iterator[UnitGrids]:
         connection = state.connect(self.state_file) if self.state_file is not None else None
         if connection is not None:
             # Snapshots are a cache: after a power cut a lost one only costs a read, so one
@@ -214,30 +214,30 @@ class GoogleSheetsSource:
         tabs: Sequence[str],
         versions: Mapping[str, FileVersion],
         store: SnapshotStore | None,
-    ) -> UnitFetch:
+    ) -> UnitGrids:
         """One unit's grids: stored if unchanged, else read; a problem instead of an exception."""
         sheet_id = spreadsheet_id(unit.sheet)
         if sheet_id is None:
-            return UnitFetch(unit.id, problem=SourceProblem("spreadsheet_not_found", {"sheet": unit.sheet}))
+            return UnitGrids(unit.id, problem=SourceProblem("spreadsheet_not_found", {"sheet": unit.sheet}))
         version = versions.get(sheet_id)
         snapshot = store.load(sheet_id) if store is not None else None
         if snapshot is not None and not self.full and snapshot.serves(version, tabs):
             return snapshot.as_fetch(unit.id)
         if lane.broken:
-            return UnitFetch(unit.id, problem=SourceProblem("unreadable_this_run", {"reason": lane.broken}))
+            return UnitGrids(unit.id, problem=SourceProblem("unreadable_this_run", {"reason": lane.broken}))
         try:
             result = read_spreadsheet(lane, sheet_id, tabs, snapshot.actual_titles if snapshot else {})
         except google.auth.exceptions.RefreshError as exc:
             self._cannot_sign_in(lane, exc)
-            return UnitFetch(unit.id, problem=SourceProblem("unreadable_this_run", {"reason": lane.broken}))
+            return UnitGrids(unit.id, problem=SourceProblem("unreadable_this_run", {"reason": lane.broken}))
         except (APIError, GaveUp, requests.RequestException, google.auth.exceptions.GoogleAuthError) as exc:
             self._count_strike(lane, exc)
             log.warning("unit %s (%s): %s", unit.id, sheet_id, exc)
-            return UnitFetch(unit.id, problem=problem_for(exc, unit, lane.email))
+            return UnitGrids(unit.id, problem=problem_for(exc, unit, lane.email))
         except (KeyError, TypeError, ValueError) as exc:
             # A body not shaped like Google's: not this unit's fault, and not worth a traceback.
             log.warning("unit %s (%s): unexpected response: %r", unit.id, sheet_id, exc)
-            return UnitFetch(unit.id, problem=SourceProblem("unreadable_this_run", {"reason": "unexpected response"}))
+            return UnitGrids(unit.id, problem=SourceProblem("unreadable_this_run", {"reason": "unexpected response"}))
         lane.quota_strikes = 0
         result.unit_id = unit.id
         if store is not None and version is not None:
@@ -262,7 +262,7 @@ class GoogleSheetsSource:
             lane.quota_strikes = 0
 
 
-def _save(store: SnapshotStore, sheet_id: str, version: FileVersion, tabs: Sequence[str], result: UnitFetch) -> None:
+def _save(store: SnapshotStore, sheet_id: str, version: FileVersion, tabs: Sequence[str], result: UnitGrids) -> None:
     try:
         store.save(sheet_id, version, tabs, result)
     except sqlite3.Error as exc:

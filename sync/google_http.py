@@ -24,7 +24,7 @@ from google.auth.transport.requests import AuthorizedSession
 from google.oauth2 import service_account
 from gspread.exceptions import APIError
 
-from service.errors import ConfigError
+from errors import ConfigError
 from settings.schema import Credential, GoogleSource, Retry
 
 T = TypeVar("T")

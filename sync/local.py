@@ -11,8 +11,8 @@ from pathlib import Path
 
 from python_calamine import CalamineError, CalamineWorkbook
 
+from rules.grids import SourceProblem, UnitGrids, match_tabs
 from settings.schema import Unit
-from sync.source import SourceProblem, UnitFetch, match_tabs
 
 
 class LocalWorkbookSource:
@@ -21,12 +21,12 @@ class LocalWorkbookSource:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
 
-    def fetch(self, units: Sequence[Unit], tabs: Mapping[str, Sequence[str]]) -> Iterator[UnitFetch]:
+    def fetch(self, units: Sequence[Unit], tabs: Mapping[str, Sequence[str]]) -> Iterator[UnitGrids]:
         for unit in units:
             yield self.fetch_unit(unit, tabs.get(unit.id, ()))
 
-    def fetch_unit(self, unit: Unit, tabs: Sequence[str]) -> UnitFetch:
-        result = UnitFetch(unit_id=unit.id)
+    def fetch_unit(self, unit: Unit, tabs: Sequence[str]) -> UnitGrids:
+        result = UnitGrids(unit_id=unit.id)
         path = self.folder / unit.sheet
         if not path.is_file():
             result.problem = SourceProblem("no_workbook", {"file": unit.sheet})

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sync.source import UnitFetch
+from rules.grids import UnitGrids
 
 PAGE_SIZE = 1000  # Drive's maximum: one request per 1,000 visible spreadsheets
 SPREADSHEETS_QUERY = "mimeType='application/vnd.google-apps.spreadsheet' and trashed=false"
@@ -54,8 +54,8 @@ class Snapshot:
         """True when the file is unchanged and the same tabs are owed, so no read is needed."""
         return current == self.version and sorted(tabs) == sorted(self.tabs)
 
-    def as_fetch(self, unit_id: str) -> UnitFetch:
-        return UnitFetch(
+    def as_fetch(self, unit_id: str) -> UnitGrids:
+        return UnitGrids(
             unit_id=unit_id,
             grids={title: [list(row) for row in grid] for title, grid in self.grids.items()},
             actual_titles=dict(self.actual_titles),
@@ -124,7 +124,7 @@ class SnapshotStore:
             available_tabs=data["available_tabs"],
         )
 
-    def save(self, spreadsheet_id: str, version: FileVersion, tabs: Sequence[str], fetch: UnitFetch) -> None:
+    def save(self, spreadsheet_id: str, version: FileVersion, tabs: Sequence[str], fetch: UnitGrids) -> None:
         """Remember a successful read; a read that hit a problem must never be stored."""
         if fetch.problem is not None:
             raise ValueError("only a successful read is stored")

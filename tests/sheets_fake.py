@@ -22,7 +22,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from rules.normalize import column_letter
 from tests.sheets_fake_values import (
     Grid,
     formatted,
@@ -32,6 +31,7 @@ from tests.sheets_fake_values import (
     trimmed,
     workbook_tabs,
 )
+from vntext import column_letter
 
 _ERRORS = {
     400: ("INVALID_ARGUMENT", "Request contains an invalid argument."),

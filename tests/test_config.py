@@ -6,8 +6,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from errors import ConfigError
 from main import cli
-from service.errors import ConfigError
 from settings import load_config
 from tests.conftest import REPO
 

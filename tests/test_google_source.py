@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
+from errors import ConfigError
+from rules.grids import UnitGrids
 from service.check import collect, judgement_as_dict
-from service.errors import ConfigError
 from settings.schema import Config
 from sync.google import GoogleSheetsSource
 from sync.local import LocalWorkbookSource
-from sync.source import UnitFetch
 from tests.sheets_fake import DROP, FakeClock, FakeGoogle, load_workbooks, service_account_info
 from tests.sheets_fake_values import sheets_value
 
@@ -80,7 +80,7 @@ def make_source(tmp_path: Path, google: FakeGoogle, clock: FakeClock, key_files:
 
 def fetch_all(
     config: Config, source: GoogleSheetsSource, tabs: tuple[str, ...] = (REPORT, COMMITMENT)
-) -> dict[str, UnitFetch]:
+) -> dict[str, UnitGrids]:
     return {f.unit_id: f for f in source.fetch(config.units, {u.id: list(tabs) for u in config.units})}
 
 

@@ -12,8 +12,8 @@ import yaml
 from click.testing import CliRunner
 
 from delivery.message import header_text
+from errors import ConfigError
 from main import cli
-from service.errors import ConfigError
 from service.run import run_job
 from settings import load_config
 from settings.schema import Unit

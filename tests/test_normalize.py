@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rules.normalize import (
+from vntext import (
     UnreadableValue,
     cell_ref,
     column_letter,

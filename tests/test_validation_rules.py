@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from rules.expressions import ExpressionError, parse_expression
 from rules.validation import check_rule, rule_holds
+from settings.expressions import ExpressionError, parse_expression
 from settings.schema import Form, Rule
 
 FORM = Form.model_validate(
