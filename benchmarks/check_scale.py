@@ -22,6 +22,7 @@ sys.path.insert(0, str(REPO))
 
 from service.check import collect  # noqa: E402
 from settings import load_config  # noqa: E402
+from store import Store  # noqa: E402
 
 TODAY = dt.date(2023, 7, 20)
 
@@ -49,11 +50,13 @@ def scaled_config(size: int, folder: Path):
 def measure(config) -> tuple[float, float, int, int]:
     """Wall time of one run, then peak Python memory of a second run (tracemalloc slows it)."""
     started = time.perf_counter()
-    judgement = collect(config, TODAY)
+    with Store.open(config.state_file) as store:
+        judgement = collect(config, TODAY, store)
     elapsed = time.perf_counter() - started
     config.state_file.unlink()
     tracemalloc.start()
-    collect(config, TODAY)
+    with Store.open(config.state_file) as store:
+        collect(config, TODAY, store)
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     return elapsed, peak, len(judgement.reports), len(judgement.findings())

@@ -29,6 +29,7 @@ import yaml  # noqa: E402
 
 from rules.judge import owed_tabs  # noqa: E402
 from settings.schema import Config  # noqa: E402
+from store import Store  # noqa: E402
 from sync.google import GoogleSheetsSource  # noqa: E402
 from sync.google_http import RedirectingSession, load_service_account  # noqa: E402
 from tests.sheets_fake import FakeGoogle, service_account_info  # noqa: E402
@@ -69,10 +70,11 @@ def measure(server: FakeGoogle, run: Callable[[], None]) -> tuple[dict[str, int]
 
 def this_source(config: Config) -> Callable[[], None]:
     def run() -> None:
-        source = GoogleSheetsSource.from_config(config, throttle=False)
-        tabs = {u.id: owed_tabs(config, u) for u in config.units}
-        for fetch in source.fetch(config.units, tabs):
-            assert fetch.problem is None, fetch.problem
+        with Store.open(config.state_file) as store:
+            source = GoogleSheetsSource.from_config(config, store, throttle=False)
+            tabs = {u.id: owed_tabs(config, u) for u in config.units}
+            for fetch in source.fetch(config.units, tabs):
+                assert fetch.problem is None, fetch.problem
 
     return run
 

@@ -21,7 +21,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from delivery.ledger import Ledger  # noqa: E402
 from delivery.message import build_message  # noqa: E402
 from delivery.render import render_email  # noqa: E402
 from delivery.schedule import plan  # noqa: E402
@@ -29,7 +28,7 @@ from delivery.transport import SmtpTransport  # noqa: E402
 from service.check import collect  # noqa: E402
 from service.run import run_job  # noqa: E402
 from settings import load_config  # noqa: E402
-from sync import state  # noqa: E402
+from store import Store  # noqa: E402
 from tests.smtp_server import PASSWORD, SmtpServer  # noqa: E402
 
 TODAY = dt.date(2023, 7, 20)
@@ -61,12 +60,9 @@ def many_units_config(count: int, folder: Path, server: SmtpServer):
 
 def smtp_batch(config, server: SmtpServer) -> tuple[int, float, int]:
     """Build the reminders once, then time only their delivery over one SmtpTransport."""
-    judgement = collect(config, TODAY, command="bench")
-    connection = state.connect(config.state_file)
-    try:
-        emails = [e for e in plan(config, judgement, Ledger(connection).view(TODAY)) if e.kind == "reminder"]
-    finally:
-        connection.close()
+    with Store.open(config.state_file) as store:
+        judgement = collect(config, TODAY, store, command="bench")
+        emails = [e for e in plan(config, judgement, store.ledger_view(TODAY)) if e.kind == "reminder"]
     messages = [
         build_message(e.key, e.kind, e.unit.id, render_email(config, judgement, e), server.user, "Ban Tuyên giáo",
                       e.to, e.cc)
@@ -101,7 +97,8 @@ def main() -> None:
             config = many_units_config(args.count, Path(tmp), server)
             before = len(server.messages)
             started = time.perf_counter()
-            outcome = run_job(config, TODAY)
+            with Store.open(config.state_file) as store:
+                outcome = run_job(config, TODAY, store)
             total = time.perf_counter() - started
             print(
                 f"whole run: {dict(outcome.sent)} in {total:.2f} s, of which delivery (render, build, send, ledger)"

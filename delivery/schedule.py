@@ -8,14 +8,13 @@ and at most one reminder per unit per day grouping all its outstanding reports.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from consolidation.figures import outstanding_reports, period_reports
 from rules.model import INCOMPLETE, MISSING, NOT_YET_DUE, Judgement, ReportStatus
 from settings.schema import Config, Reminders, Unit
+from store.ledger import REMINDER, ItemRef, LedgerView
 
-REMINDER = "reminder"
 AFTER_DEADLINE = "after_deadline"
 ALL_COMPLETE = "all_complete"
 DIGEST = "digest"
@@ -23,7 +22,6 @@ CONSOLIDATED = (AFTER_DEADLINE, ALL_COMPLETE, DIGEST)
 # A transient read failure is ours to retry, not the unit's fault: no reminder on such a day.
 TRANSIENT_CODES = frozenset({"unreadable_this_run"})
 
-ItemRef = tuple[str, str, str, str]  # unit, form, period, step
 
 
 @dataclass(frozen=True)
@@ -63,18 +61,6 @@ class ReminderItem:
     @property
     def ref(self) -> ItemRef:
         return (self.report.unit_id, self.report.form_key, self.report.period.id, self.step.name)
-
-
-@dataclass(frozen=True)
-class LedgerView:
-    """What the ledger knows that decisions depend on."""
-
-    sent_items: frozenset[ItemRef] = frozenset()
-    sent_days: Mapping[str, dt.date] = field(default_factory=dict)
-    queued_keys: frozenset[str] = frozenset()
-    units_reminded_today: frozenset[str] = frozenset()
-    waiting_since: Mapping[str, dt.date] = field(default_factory=dict)  # unit id or key → first day queued
-    failed_keys: frozenset[str] = frozenset()  # given up after mail.max_attempts: not tried again
 
 
 @dataclass

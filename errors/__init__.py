@@ -1,5 +1,7 @@
 """The one exception family for expected failures, and the exit codes they map to.
 
+The ground floor of the layers: it imports nothing of the project.
+
 The CLI edge (main.py) turns these into messages and exit codes; anything else is a bug.
 """
 
@@ -36,6 +38,18 @@ class ChecksFailed(ServiceError):
     exit_code = 5
 
 
+class AlreadyRunning(ServiceError):
+    """Another `run` holds the lock beside the state file; this one sent nothing."""
+
+    exit_code = 6
+
+
+class StoreError(ServiceError):
+    """The state file cannot be used (not a database, damaged, newer, read-only); it was left untouched."""
+
+    exit_code = 7
+
+
 EXIT_CODES = {
     0: "the job ran (whatever the units' state)",
     1: "unexpected failure",
@@ -43,4 +57,6 @@ EXIT_CODES = {
     DeliveryError.exit_code: "emails stay queued after a delivery failure",
     SourceError.exit_code: "some sheets could not be read",
     ChecksFailed.exit_code: "doctor found problems",
+    AlreadyRunning.exit_code: "another run is in progress; this one did nothing",
+    StoreError.exit_code: "the state file cannot be used; it was left untouched",
 }

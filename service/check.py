@@ -10,7 +10,7 @@ from rules.judge import judge, owed_tabs, read_unit
 from rules.messages import status_text, text
 from rules.model import Finding, Judgement, Period, ReportStatus
 from settings.schema import Config
-from sync import state
+from store import Store
 from sync.factory import build_source
 from sync.source import Source
 
@@ -18,32 +18,29 @@ from sync.source import Source
 def collect(
     config: Config,
     today: dt.date,
+    store: Store,
     unit_ids: list[str] | None = None,
     source: Source | None = None,
     command: str = "check",
     full: bool = False,
-    record: bool = True,
 ) -> Judgement:
-    """Pull every unit's sheet, judge on ``today`` and, unless ``record`` is off (a dry run),
-    remember which units were read and which reports were first seen complete."""
+    """Pull every unit's sheet, judge on ``today`` and remember in ``store`` which units were
+    tried and read and which reports were first seen complete."""
     units = [u for u in config.units if unit_ids is None or u.id in unit_ids]
-    source = source or build_source(config, full=full)
+    source = source or build_source(config, store, full=full)
     tabs = {unit.id: owed_tabs(config, unit) for unit in units}
     readings, read_ok = {}, []
     for fetch in source.fetch(units, tabs):
         readings[fetch.unit_id] = read_unit(config, fetch)
         if fetch.problem is None:
             read_ok.append(fetch.unit_id)
-    connection = state.connect(config.state_file)
-    try:
-        first_complete, units_read = state.load_first_complete(connection), state.load_units_read(connection)
-        judgement = judge(config, readings, today, first_complete, units_read, unit_ids)
-        if record:
-            state.save_first_complete(connection, judgement.first_complete)
-            state.save_units_read(connection, read_ok, today)
-            state.record_run(connection, command, today)
-    finally:
-        connection.close()
+    seen = store.units_seen()
+    first_complete = {k: a.first_complete_on for k, a in store.accepted_reports().items()}
+    units_read = {u: s.first_read_on for u, s in seen.items() if s.first_read_on is not None}
+    judgement = judge(config, readings, today, first_complete, units_read, unit_ids)
+    store.record_accepted({k: (d, {}) for k, d in judgement.first_complete.items()})
+    store.record_units_seen([u.id for u in units], read_ok, today)
+    store.start_run(command, today)
     return judgement
 
 
@@ -189,7 +186,8 @@ def _finding_line(finding: Finding, period_labels: dict[str, str]) -> str:
 
 def check_command(config: Config, today: dt.date, unit_id: str | None, as_json: bool, full: bool = False) -> str:
     """What `python main.py check` prints."""
-    judgement = collect(config, today, [unit_id] if unit_id else None, full=full)
+    with Store.open(config.state_file) as store:
+        judgement = collect(config, today, store, [unit_id] if unit_id else None, full=full)
     if as_json:
         return json.dumps(judgement_as_dict(config, judgement), ensure_ascii=False, indent=2)
     return render_text(config, judgement)

@@ -185,7 +185,7 @@ def run_doctor(config: Config) -> list[DoctorRow]:
     if config.source.kind == "google":
         credential_rows, lanes = _credential_rows(config.source)
         rows += credential_rows
-        source = GoogleSheetsSource(lanes, state_file=None, full=True) if lanes else None
+        source = GoogleSheetsSource(lanes, store=None, full=True) if lanes else None
     else:
         folder = config.source.folder
         ok = folder.is_dir()

@@ -1,7 +1,8 @@
 """`run`, the job cron starts: collect → decide which emails are due → render → deliver → record.
 
-Every email is recorded in the ledger as queued before it is handed to the transport and as
-sent once accepted, so a crash in between repeats at most that one email, same Message-ID.
+Every email is recorded in the ledger as queued and claimed before it is handed to the
+transport, and as sent once accepted, so a crash in between repeats at most that one email,
+same Message-ID, and two runs sharing a state file never both send it.
 """
 
 from __future__ import annotations
@@ -10,19 +11,23 @@ import datetime as dt
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 from consolidation.figures import unreadable_unit_ids
-from delivery.ledger import CAP, FAILED, Ledger
-from delivery.message import build_message
+from delivery.message import Outgoing, build_message
 from delivery.render import Rendered, render_email
 from delivery.schedule import PlannedEmail, plan
 from delivery.transport import Attempt, Transport, TransportUnavailable, build_transport
-from errors import DeliveryError, SourceError
+from errors import AlreadyRunning, DeliveryError, SourceError
 from service.check import collect
 from settings.schema import Config
-from sync import state
+from store import Store
+from store.ledger import CAP, FAILED, Decided
 from sync.source import Source
 
 log = logging.getLogger(__name__)
@@ -38,6 +43,7 @@ class RunOutcome:
     due: Counter[str] = field(default_factory=Counter)
     sent: Counter[str] = field(default_factory=Counter)
     capped: int = 0
+    taken_elsewhere: int = 0
     cancelled: int = 0
     waiting_errors: list[tuple[str, str]] = field(default_factory=list)
     given_up: list[tuple[str, str]] = field(default_factory=list)
@@ -55,6 +61,8 @@ class RunOutcome:
         ]
         if self.capped:
             lines.append(f"  over the daily cap, queued for the next run: {self.capped}")
+        if self.taken_elsewhere:
+            lines.append(f"  claimed or sent by another run meanwhile, skipped: {self.taken_elsewhere}")
         if self.cancelled:
             lines.append(f"  queued earlier and no longer due, cancelled: {self.cancelled}")
         lines += [f"  still queued: {key}: {error}" for key, error in self.waiting_errors]
@@ -67,55 +75,74 @@ def _recipients(email: PlannedEmail, delivered: list[str]) -> list[str]:
     return [a for a in dict.fromkeys(email.to + email.cc) if a.lower() not in done]
 
 
+def _decided(email: PlannedEmail, outgoing: Outgoing, recipients: list[str]) -> Decided:
+    lead = email.lead
+    return Decided(
+        key=email.key,
+        kind=email.kind,
+        unit_id=email.unit.id if email.unit else None,
+        form_key=lead.report.form_key if lead else None,
+        period_id=email.period_id,
+        step=lead.step.name if lead else None,
+        message_id=outgoing.message_id,
+        subject=outgoing.subject,
+        recipients=recipients,
+        item_refs=email.item_refs,
+    )
+
+
 def deliver(
     config: Config,
     today: dt.date,
     planned: list[PlannedEmail],
     render: Callable[[PlannedEmail], Rendered],
-    ledger: Ledger | None,
+    store: Store,
     transport: Transport,
     outcome: RunOutcome,
 ) -> None:
-    """Render, build and hand each email to ``transport``, recording each step in ``ledger``.
+    """Render, build and hand each email to ``transport``, recording each step in ``store``.
 
-    ``ledger`` None is a dry run: nothing is recorded and the daily cap still applies.
+    Each email is queued, then claimed in one transaction before the transport sees it: an email
+    another process claimed or sent meanwhile is skipped, never sent twice.
     """
     delivery = config.mail.delivery
     sender = delivery.user if delivery.transport == "smtp" else config.organisation.office_email
-    budget = config.mail.daily_cap - (ledger.sent_on(today) if ledger else 0)
+    budget = config.mail.daily_cap - store.sent_on(today)
     down: str | None = None
     started = time.perf_counter()
     with transport:
         for email in planned:
-            entry = ledger.entry(email.key) if ledger else None
+            entry = store.entry(email.key)
             delivered = entry.delivered_to if entry else []
             recipients = _recipients(email, delivered)
             outgoing = build_message(
                 email.key, email.kind, email.unit.id if email.unit else None, render(email), sender,
                 config.mail.sender_name, email.to, email.cc, reply_to=config.organisation.office_email,
             )  # fmt: skip
-            if ledger:
-                ledger.queue(email, today, outgoing.message_id, outgoing.subject, recipients)
+            store.queue(_decided(email, outgoing, recipients), today)
             if not recipients:  # every recipient took it on an earlier run; only the record was missing
-                if ledger:
-                    ledger.mark_sent(email.key, today, transport.name, delivered)
+                store.mark_sent(email.key, today, transport.name, delivered)
                 continue
             if budget <= 0:
                 outcome.capped += 1
-                if ledger:
-                    ledger.mark_capped(email.key)
+                store.mark_capped(email.key)
                 continue
-            if down is None:
-                try:
-                    attempt = transport.send(outgoing, recipients)
-                    budget -= 1
-                except TransportUnavailable as exc:
-                    down = str(exc)
-                    log.error("delivery stopped: %s", down)
-            if down is None:
-                _record(config, today, email, attempt, delivered, ledger, transport.name, outcome)
-            elif ledger:
-                ledger.mark_failed_attempt(email.key, down, transport.name, delivered, give_up_after=None)
+            if down is not None:
+                store.mark_failed_attempt(email.key, down, transport.name, delivered, give_up_after=None)
+                continue
+            if not store.claim(email.key):
+                outcome.taken_elsewhere += 1
+                log.info("%s: claimed or sent by another run, skipped", email.key)
+                continue
+            try:
+                attempt = transport.send(outgoing, recipients)
+                budget -= 1
+            except TransportUnavailable as exc:
+                down = str(exc)
+                log.error("delivery stopped: %s", down)
+                store.mark_failed_attempt(email.key, down, transport.name, delivered, give_up_after=None)
+                continue
+            _record(config, today, email, attempt, delivered, store, transport.name, outcome)
     outcome.delivery_seconds = time.perf_counter() - started
 
 
@@ -125,7 +152,7 @@ def _record(
     email: PlannedEmail,
     attempt: Attempt,
     delivered_before: list[str],
-    ledger: Ledger | None,
+    store: Store,
     transport: str,
     outcome: RunOutcome,
 ) -> None:
@@ -134,14 +161,11 @@ def _record(
     if attempt.complete:
         outcome.sent[email.kind] += 1
         log.info("%s %s: %s", transport, email.kind, email.key)
-        if ledger:
-            ledger.mark_sent(email.key, today, transport, delivered)
+        store.mark_sent(email.key, today, transport, delivered)
         return
     error = attempt.error or "refused: " + "; ".join(f"{a} ({why})" for a, why in attempt.refused.items())
     log.warning("%s stays queued: %s", email.key, error)
-    if ledger is None:
-        return
-    if ledger.mark_failed_attempt(email.key, error, transport, delivered, config.mail.max_attempts) == FAILED:
+    if store.mark_failed_attempt(email.key, error, transport, delivered, config.mail.max_attempts) == FAILED:
         log.error("%s given up after %d attempts", email.key, config.mail.max_attempts)
         outcome.given_up.append((email.key, error))
 
@@ -149,41 +173,52 @@ def _record(
 def run_job(
     config: Config,
     today: dt.date,
-    dry_run: bool = False,
+    store: Store,
     source: Source | None = None,
     transport: Transport | None = None,
+    dry_run: bool = False,
 ) -> RunOutcome:
-    """The whole job for ``today``; returns what happened (DeliveryError is raised by run_command)."""
-    judgement = collect(config, today, source=source, command="run", record=not dry_run)
+    """The whole job for ``today`` on ``store``; returns what happened."""
+    judgement = collect(config, today, store, source=source, command="run")
     transport = transport or build_transport(config, dry_run)
     outcome = RunOutcome(today, transport.name, dry_run)
     outcome.unreadable = sorted(unreadable_unit_ids(judgement))
-    connection = state.connect(config.state_file)
-    try:
-        ledger = Ledger(connection)
-        planned = plan(config, judgement, ledger.view(today))
-        outcome.due.update(e.kind for e in planned)
-        if not dry_run:
-            outcome.cancelled = ledger.cancel_queued_except({e.key for e in planned})
-        deliver(
-            config,
-            today,
-            planned,
-            lambda email: render_email(config, judgement, email),
-            None if dry_run else ledger,
-            transport,
-            outcome,
-        )
-        if not dry_run:
-            outcome.waiting_errors = [(e.key, e.last_error or "") for e in ledger.waiting() if e.queued_reason != CAP]
-    finally:
-        connection.close()
+    planned = plan(config, judgement, store.ledger_view(today))
+    outcome.due.update(e.kind for e in planned)
+    outcome.cancelled = store.cancel_queued_except({e.key for e in planned})
+    deliver(config, today, planned, lambda email: render_email(config, judgement, email), store, transport, outcome)
+    outcome.waiting_errors = [(e.key, e.last_error or "") for e in store.waiting() if e.queued_reason != CAP]
     return outcome
 
 
+@contextmanager
+def run_lock(config: Config) -> Iterator[None]:
+    """One `run` at a time per state file: a second one exits at once (AlreadyRunning)."""
+    path = Path(f"{config.state_file}.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(path, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise AlreadyRunning(f"another run is already running (it holds {path}); this one sent nothing") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def run_command(config: Config, today: dt.date, dry_run: bool = False) -> str:
-    """What `python main.py run` prints; DeliveryError while emails stay queued after a failure."""
-    outcome = run_job(config, today, dry_run)
+    """What `python main.py run` prints; DeliveryError while emails stay queued after a failure.
+
+    A dry run works on an in-memory copy of the store: it decides and writes to the outbox
+    exactly what a real run would, and the state file does not change.
+    """
+    if dry_run:
+        with Store.scratch(config.state_file) as store:
+            outcome = run_job(config, today, store, dry_run=True)
+    else:
+        with run_lock(config), Store.open(config.state_file) as store:
+            outcome = run_job(config, today, store)
     if outcome.waiting_errors or outcome.given_up:
         raise DeliveryError(
             f"{len(outcome.waiting_errors)} email(s) could not be delivered and stay queued for the next run,"

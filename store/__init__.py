@@ -1,1 +1,6 @@
-"""The service's memory."""
+"""The service's memory: one SQLite state file, owned for a run by one Store object."""
+
+from store.db import AcceptedReport, Store, TabVersion, UnitSeen
+from store.ledger import LedgerView
+
+__all__ = ["AcceptedReport", "LedgerView", "Store", "TabVersion", "UnitSeen"]

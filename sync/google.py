@@ -10,7 +10,6 @@ import sqlite3
 import time
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import google.auth.exceptions
@@ -21,7 +20,7 @@ from gspread.urls import DRIVE_FILES_API_V3_URL
 from errors import ConfigError
 from rules.grids import Grid, SourceProblem, UnitGrids, match_tabs
 from settings.schema import Config, Unit
-from sync import state
+from store import Store
 from sync.google_http import Clock, GaveUp, Lane, Sleep, build_lane, describe, status_of
 from sync.snapshots import FileVersion, SnapshotStore, fetch_file_versions
 
@@ -146,26 +145,28 @@ class GoogleSheetsSource:
     def __init__(
         self,
         lanes: Sequence[Lane],
-        state_file: Path | str | None = None,
+        store: Store | None = None,
         full: bool = False,
     ) -> None:
         if not lanes:
             raise ValueError("at least one credential is needed")
         self.lanes = list(lanes)
-        self.state_file = state_file
+        self.snapshots = SnapshotStore(store) if store is not None else None
         self.full = full
 
     @classmethod
     def from_config(
         cls,
         config: Config,
+        store: Store | None = None,
         full: bool = False,
         *,
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
         throttle: bool = True,
     ) -> GoogleSheetsSource:
-        """The source ``config.source`` describes; ``full`` re-reads unchanged spreadsheets too.
+        """The source ``config.source`` describes; ``store`` keeps snapshots (unless
+        ``source.skip_unchanged`` is off), ``full`` re-reads unchanged spreadsheets too.
 
         ``clock``/``sleep`` are injectable so tests never wait; ``throttle=False`` drops the
         client-side rate limit (benchmarks against a local server only).
@@ -177,7 +178,7 @@ class GoogleSheetsSource:
             build_lane(credential, index, source, clock, sleep, throttle)
             for index, credential in enumerate(source.credentials)
         ]
-        return cls(lanes, config.state_file if source.skip_unchanged else None, full)
+        return cls(lanes, store if source.skip_unchanged else None, full)
 
     def lane_for(self, unit: Unit) -> Lane:
         """The account that reads ``unit``: fixed by its id, so adding a unit or running one unit
@@ -185,27 +186,18 @@ class GoogleSheetsSource:
         return self.lanes[zlib.crc32(unit.id.encode("utf-8")) % len(self.lanes)]
 
     def fetch(self, units: Sequence[Unit], tabs: Mapping[str, Sequence[str]]) -> Iterator[UnitGrids]:
-        connection = state.connect(self.state_file) if self.state_file is not None else None
-        if connection is not None:
-            # Snapshots are a cache: after a power cut a lost one only costs a read, so one
-            # fsync per checkpoint instead of per unit is the right trade.
-            connection.execute("PRAGMA synchronous=NORMAL")
-        try:
-            store = SnapshotStore(connection) if connection is not None else None
-            versions: dict[str, FileVersion] = {}
-            if store is not None:
-                used = [lane for lane in self.lanes if any(self.lane_for(u) is lane for u in units)]
-                for lane in used:
-                    try:
-                        versions.update(list_versions(lane))
-                    except google.auth.exceptions.RefreshError as exc:
-                        self._cannot_sign_in(lane, exc)
-            for unit in units:
-                lane = self.lane_for(unit)
-                yield self.fetch_unit(lane, unit, tabs.get(unit.id, ()), versions, store)
-        finally:
-            if connection is not None:
-                connection.close()
+        store = self.snapshots
+        versions: dict[str, FileVersion] = {}
+        if store is not None:
+            used = [lane for lane in self.lanes if any(self.lane_for(u) is lane for u in units)]
+            for lane in used:
+                try:
+                    versions.update(list_versions(lane))
+                except google.auth.exceptions.RefreshError as exc:
+                    self._cannot_sign_in(lane, exc)
+        for unit in units:
+            lane = self.lane_for(unit)
+            yield self.fetch_unit(lane, unit, tabs.get(unit.id, ()), versions, store)
 
     def fetch_unit(
         self,

@@ -1,34 +1,21 @@
 """Skipping what did not change: the Drive listing of spreadsheet versions, and the grids of each
-spreadsheet's last successful read (a table in the state file).
+spreadsheet's last successful read (kept in the store).
 
 An unchanged spreadsheet then costs no Sheets request: its stored grids are judged again.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from rules.grids import UnitGrids
+from store import Store
 
 PAGE_SIZE = 1000  # Drive's maximum: one request per 1,000 visible spreadsheets
 SPREADSHEETS_QUERY = "mimeType='application/vnd.google-apps.spreadsheet' and trashed=false"
 LIST_FIELDS = "nextPageToken,files(id,modifiedTime,version)"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS sheet_snapshots (
-    spreadsheet_id TEXT PRIMARY KEY,
-    version TEXT NOT NULL,
-    modified_time TEXT NOT NULL,
-    tabs TEXT NOT NULL,
-    content TEXT NOT NULL,
-    read_at TEXT NOT NULL
-);
-"""
 
 
 @dataclass(frozen=True)
@@ -100,24 +87,19 @@ def fetch_file_versions(get_page: Callable[[dict[str, Any]], Mapping[str, Any]])
 
 
 class SnapshotStore:
-    """The ``sheet_snapshots`` table of the state file, on a connection the caller owns."""
+    """The snapshots of the store, as the Google source uses them."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self.connection = connection
-        connection.executescript(_SCHEMA)
+    def __init__(self, store: Store) -> None:
+        self.store = store
 
     def load(self, spreadsheet_id: str) -> Snapshot | None:
-        row = self.connection.execute(
-            "SELECT version, modified_time, tabs, content FROM sheet_snapshots WHERE spreadsheet_id = ?",
-            (spreadsheet_id,),
-        ).fetchone()
-        if row is None:
+        found = self.store.snapshot(spreadsheet_id)
+        if found is None:
             return None
-        version, modified_time, tabs, content = row
-        data = json.loads(content)
+        version, modified_time, tabs, data = found
         return Snapshot(
             version=FileVersion(version, modified_time),
-            tabs=tuple(json.loads(tabs)),
+            tabs=tuple(tabs),
             grids=data["grids"],
             actual_titles=data["actual_titles"],
             missing_tabs=data["missing_tabs"],
@@ -134,15 +116,4 @@ class SnapshotStore:
             "missing_tabs": fetch.missing_tabs,
             "available_tabs": fetch.available_tabs,
         }
-        with self.connection:
-            self.connection.execute(
-                "INSERT OR REPLACE INTO sheet_snapshots VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    spreadsheet_id,
-                    version.version,
-                    version.modified_time,
-                    json.dumps(list(tabs), ensure_ascii=False),
-                    json.dumps(content, ensure_ascii=False),
-                    dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                ),
-            )
+        self.store.save_snapshot(spreadsheet_id, version.version, version.modified_time, list(tabs), content)

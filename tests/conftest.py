@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from settings import load_config
+from store import Store
 from tests.sheets_fake import FakeGoogle
 
 REPO = Path(__file__).resolve().parent.parent
@@ -41,6 +42,13 @@ def config_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def config(config_path: Path):
     return load_config(config_path)
+
+
+@pytest.fixture
+def store(config):
+    """The state file of ``config``, opened as a run opens it."""
+    with Store.open(config.state_file) as opened:
+        yield opened
 
 
 @pytest.fixture(scope="session")

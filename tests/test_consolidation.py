@@ -21,8 +21,8 @@ M07 = [("commitment_monthly", "2023-M07")]
 
 
 @pytest.fixture
-def judgement(config):
-    return collect(config, dt.date(2023, 7, 20))
+def judgement(config, store):
+    return collect(config, dt.date(2023, 7, 20), store)
 
 
 def unreadable(judgement, unit_id: str, code: str = "permission_denied"):

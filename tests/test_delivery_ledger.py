@@ -8,10 +8,9 @@ from collections import Counter
 
 import pytest
 
-from delivery.ledger import CANCELLED, QUEUED, Ledger
 from delivery.message import message_id
-from delivery.schedule import PlannedEmail
-from sync import state
+from store import Store
+from store.ledger import CANCELLED, QUEUED, Decided
 from tests.conftest import SAMPLE_TODAY
 from tests.smtp_server import OFFICE, PASSWORD, SmtpServer, mail_config, run_cli, running_server
 
@@ -177,16 +176,16 @@ def test_the_message_id_depends_on_the_key_only():
     assert first.startswith("<") and first.endswith("@example.com>")
 
 
-def test_a_cancelled_email_planned_again_and_capped_stays_queued_for_the_next_run():
-    connection = state.connect(":memory:")
-    book = Ledger(connection)
+def test_a_cancelled_email_planned_again_and_capped_stays_queued_for_the_next_run(tmp_path):
+    book = Store.open(tmp_path / "state.sqlite3")
     today = dt.date(2023, 7, 20)
-    email = PlannedEmail(key="all_complete|2023-M07", kind="all_complete", to=[OFFICE], period_id="2023-M07")
-    book.queue(email, today, "<id@example.vn>", "Tổng hợp", [OFFICE])
+    email = Decided("all_complete|2023-M07", "all_complete", None, None, "2023-M07", None, "<id@example.vn>",
+                    "Tổng hợp", [OFFICE])  # fmt: skip
+    book.queue(email, today)
     book.mark_failed_attempt(email.key, "server down", "smtp", [], 10)
     book.cancel_queued_except(set())
     assert book.entry(email.key).status == CANCELLED
-    book.queue(email, today, "<id@example.vn>", "Tổng hợp", [OFFICE])
+    book.queue(email, today)
     book.mark_capped(email.key)
     assert book.entry(email.key).status == QUEUED
     assert [e.key for e in book.waiting()] == [email.key]

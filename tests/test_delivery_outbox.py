@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import email
 import email.policy
-import sqlite3
 
 import pytest
 
@@ -91,11 +90,15 @@ def test_dry_run_writes_to_the_outbox_sends_nothing_and_records_nothing(tmp_path
     assert "dry run: nothing recorded" in dry.output
     assert smtp_server.messages == []
     assert len(outbox_messages(config.mail.delivery.outbox_folder)) == 7
-    with sqlite3.connect(tmp_path / "state.sqlite3") as db:
-        for table in ("mail_ledger", "submissions", "units_read", "runs"):
-            assert db.execute(f"SELECT COUNT(*) FROM {table}").fetchone() == (0,), table
+    assert not (tmp_path / "state.sqlite3").exists()
 
     real = run_cli(path, SAMPLE_TODAY)
 
     assert real.exit_code == 0, real.output
+    assert len(smtp_server.messages) == 7
+    before = (tmp_path / "state.sqlite3").read_bytes()
+    later = run_cli(path, "2023-07-24", "--dry-run")
+    assert later.exit_code == 0, later.output
+    assert "due: 0" not in later.output  # a later day has its own emails, decided on a copy of the store
+    assert (tmp_path / "state.sqlite3").read_bytes() == before
     assert len(smtp_server.messages) == 7

@@ -17,6 +17,7 @@ from errors import ConfigError
 from rules.grids import UnitGrids
 from service.check import collect, judgement_as_dict
 from settings.schema import Config
+from store import Store
 from sync.google import GoogleSheetsSource
 from sync.local import LocalWorkbookSource
 from tests.sheets_fake import DROP, FakeClock, FakeGoogle, load_workbooks, service_account_info
@@ -50,6 +51,7 @@ def key_files(tmp_path: Path, private_key_pem: str) -> dict[str, Path]:
 @pytest.fixture
 def make_source(tmp_path: Path, google: FakeGoogle, clock: FakeClock, key_files: dict[str, Path]):
     """Build a GoogleSheetsSource from a config, as production does, pointed at the fake."""
+    store = Store.open(tmp_path / "state.sqlite3")
 
     def make(sheets: list[str], accounts: tuple[str, ...] = (BOT,), full: bool = False, **source: Any):
         raw = {
@@ -73,9 +75,12 @@ def make_source(tmp_path: Path, google: FakeGoogle, clock: FakeClock, key_files:
             "calendar": {"start": "2023-01-01", "obligations": [{"form": "topic_report", "periods": ["monthly"]}]},
         }
         config = Config.model_validate(raw)
-        return config, GoogleSheetsSource.from_config(config, full=full, clock=clock.monotonic, sleep=clock.sleep)
+        return config, GoogleSheetsSource.from_config(
+            config, store, full=full, clock=clock.monotonic, sleep=clock.sleep
+        )
 
-    return make
+    yield make
+    store.close()
 
 
 def fetch_all(
@@ -364,7 +369,8 @@ def test_check_json_is_the_same_from_google_and_from_the_workbooks(google, confi
     today = dt.date(2023, 7, 20)
     ids = load_workbooks(google.fake, SAMPLES)
     unit_ids = [u.id for u in config.units if u.sheet in ids]
-    local = judgement_as_dict(config, collect(config, today, unit_ids))
+    with Store.open(config.state_file) as store:
+        local = judgement_as_dict(config, collect(config, today, store, unit_ids))
 
     source = {
         "kind": "google",
@@ -380,7 +386,8 @@ def test_check_json_is_the_same_from_google_and_from_the_workbooks(google, confi
             "state_file": str(tmp_path / "google.sqlite3"),
         }
     )
-    remote_source = GoogleSheetsSource.from_config(remote_config, clock=clock.monotonic, sleep=clock.sleep)
-    remote = judgement_as_dict(remote_config, collect(remote_config, today, unit_ids, source=remote_source))
+    with Store.open(remote_config.state_file) as store:
+        remote_source = GoogleSheetsSource.from_config(remote_config, store, clock=clock.monotonic, sleep=clock.sleep)
+        remote = judgement_as_dict(remote_config, collect(remote_config, today, store, unit_ids, source=remote_source))
     assert remote == local
     assert google.fake.count("batch_get") >= len(unit_ids)

@@ -17,6 +17,7 @@ from main import cli
 from service.run import run_job
 from settings import load_config
 from settings.schema import Unit
+from store import Store
 from tests.conftest import REPO, SAMPLE_TODAY
 from tests.smtp_server import PASSWORD, mail_config, run_cli, running_server
 
@@ -74,7 +75,8 @@ def test_a_name_with_a_line_break_that_got_past_config_adds_no_header(tmp_path, 
     ]
     config = config.model_copy(update={"units": units})
 
-    run_job(config, dt.date(2023, 7, 20))
+    with Store.open(config.state_file) as store:
+        run_job(config, dt.date(2023, 7, 20), store)
 
     [my_tu] = [m for m in smtp_server.messages if m.rcpt_tos[0] == "hlhpn.mytu@example.vn"]
     assert my_tu.subject.endswith("– Hội LHPN huyện Mỹ Tú Bcc: evil@example.com")

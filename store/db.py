@@ -1,0 +1,305 @@
+"""The Store: the one object that owns the state file's SQLite connection for a run.
+
+It opens the file (refusing one that is not a database, or is damaged, and leaving it
+byte-for-byte untouched), brings the schema up to date, and is the only place that reads or
+writes runs, units seen, accepted reports, snapshots and history; the send ledger's queries are
+in store/ledger.py on the same connection. ``Store.scratch`` is the store of a dry run: an
+in-memory copy, so the run does everything a real one would and the file never changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from errors import StoreError
+from store.ledger import LedgerQueries
+from store.schema import MIGRATIONS
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 30_000
+Key = tuple[str, str, str]  # unit id, form key, period id
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def to_json(value: Any) -> str:
+    """JSON for values read from sheets: Decimal as its exact text, dates ISO."""
+
+    def plain(item: Any) -> Any:
+        if isinstance(item, Decimal):
+            return str(item)
+        if isinstance(item, (dt.date, dt.datetime)):
+            return item.isoformat()
+        raise TypeError(f"cannot store {type(item).__name__}")
+
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=plain, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class UnitSeen:
+    first_tried_on: dt.date
+    first_read_on: dt.date | None
+
+
+@dataclass(frozen=True)
+class AcceptedReport:
+    """A report the service once saw complete: when, and what it held then (JSON-ready values)."""
+
+    first_complete_on: dt.date
+    accepted: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TabVersion:
+    """One distinct content of a unit's form tab, and the day it was first read so."""
+
+    id: int
+    unit_id: str
+    form_key: str
+    content_hash: str
+    rows: list[dict[str, Any]]
+    read_on: dt.date
+    read_at: str
+
+
+def _check_file(path: Path) -> None:
+    """Refuse, before touching it, a state file that cannot be the service's memory."""
+    if not path.exists():
+        return
+    if path.is_dir():
+        raise StoreError(f"the state file {path} is a folder; point state_file at a file")
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise StoreError(f"cannot read the state file {path}: {exc.strerror or exc}") from exc
+    if header != SQLITE_HEADER:
+        raise StoreError(
+            f"the state file {path} is not an SQLite database (empty or damaged). It was left as it is:"
+            " restore it from a backup (python main.py backup makes one), or move it away to start afresh,"
+            " which makes the service send again every email it already sent"
+        )
+    if not os.access(path, os.W_OK):
+        raise StoreError(f"the state file {path} is read-only for this user; the service must be able to write it")
+
+
+class Store(LedgerQueries):
+    """The state file for one run; use as a context manager, or call close()."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path | None) -> None:
+        self.connection = connection
+        self.path = path
+
+    # --- opening ----------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: Path | str) -> Store:
+        """Open (creating it if absent) and migrate the state file; StoreError if it is unusable."""
+        path = Path(path)
+        _check_file(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the state file {path}: {exc}") from exc
+        store = cls(connection, path)
+        try:
+            store._verify()
+            connection.execute("PRAGMA journal_mode=WAL")
+            store._prepare()
+        except sqlite3.DatabaseError as exc:
+            connection.close()
+            raise StoreError(f"the state file {path} cannot be used: {exc}. It was left as it is") from exc
+        return store
+
+    @classmethod
+    def scratch(cls, path: Path | str) -> Store:
+        """A dry run's store: an in-memory copy of the state file (or an empty one), never saved."""
+        memory = sqlite3.connect(":memory:", isolation_level=None)
+        path = Path(path)
+        if path.exists():
+            with cls.open(path) as real:
+                real.connection.backup(memory)
+        store = cls(memory, None)
+        store._prepare()
+        return store
+
+    def _verify(self) -> None:
+        version = self.connection.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"the state file {self.path} was written by a newer version of the service (schema {version});"
+                " update the service rather than using this file with an older one"
+            )
+        problems = [row[0] for row in self.connection.execute("PRAGMA quick_check(3)")]
+        if problems != ["ok"]:
+            raise StoreError(
+                f"the state file {self.path} is damaged ({'; '.join(problems)}). It was left as it is:"
+                " restore it from a backup"
+            )
+
+    def _prepare(self) -> None:
+        self.connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        self.connection.execute("PRAGMA foreign_keys=ON")
+        version = self.connection.execute("PRAGMA user_version").fetchone()[0]
+        for number, migrate in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.transaction():
+                migrate(self.connection)
+                self.connection.execute(f"PRAGMA user_version={number}")
+
+    @property
+    def schema_version(self) -> int:
+        return self.connection.execute("PRAGMA user_version").fetchone()[0]
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken at once (BEGIN IMMEDIATE) so no other writer interleaves."""
+        if self.connection.in_transaction:  # nested: the outer one commits
+            yield self.connection
+            return
+        self.connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.connection
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            raise
+        self.connection.execute("COMMIT")
+
+    def backup(self, destination: Path | str) -> Path:
+        """A consistent copy of the store (SQLite's online backup), safe while another run writes."""
+        destination = Path(destination)
+        if destination.is_dir():
+            destination = destination / f"state-{dt.datetime.now():%Y%m%d-%H%M%S}.sqlite3"
+        if destination.exists():
+            raise StoreError(f"{destination} already exists; name a new file")
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        target = sqlite3.connect(str(destination))
+        try:
+            self.connection.backup(target)
+        finally:
+            target.close()
+        return destination
+
+    # --- runs ---------------------------------------------------------------------------------
+    def start_run(self, command: str, today: dt.date) -> int:
+        with self.transaction():
+            cursor = self.connection.execute(
+                "INSERT INTO runs (command, today, started_at) VALUES (?, ?, ?)", (command, today.isoformat(), now())
+            )
+        return int(cursor.lastrowid or 0)
+
+    def finish_run(self, run_id: int, outcome: str) -> None:
+        with self.transaction():
+            self.connection.execute(
+                "UPDATE runs SET finished_at = ?, outcome = ? WHERE id = ?", (now(), outcome, run_id)
+            )
+
+    # --- units --------------------------------------------------------------------------------
+    def units_seen(self) -> dict[str, UnitSeen]:
+        rows = self.connection.execute("SELECT unit_id, first_tried_on, first_read_on FROM units_seen")
+        return {
+            u: UnitSeen(dt.date.fromisoformat(tried), dt.date.fromisoformat(read) if read else None)
+            for u, tried, read in rows
+        }
+
+    def record_units_seen(self, tried: Iterable[str], read: Iterable[str], today: dt.date) -> None:
+        """The earliest day each unit was tried and read (a preview with a later --today never wins)."""
+        day = today.isoformat()
+        with self.transaction():
+            self.connection.executemany(
+                "INSERT INTO units_seen (unit_id, first_tried_on) VALUES (?, ?) ON CONFLICT (unit_id)"
+                " DO UPDATE SET first_tried_on = min(first_tried_on, excluded.first_tried_on)",
+                [(u, day) for u in tried],
+            )
+            self.connection.executemany(
+                "UPDATE units_seen SET first_read_on = min(coalesce(first_read_on, ?), ?) WHERE unit_id = ?",
+                [(day, day, u) for u in read],
+            )
+
+    # --- accepted reports ------------------------------------------------------------------
+    def accepted_reports(self) -> dict[Key, AcceptedReport]:
+        rows = self.connection.execute(
+            "SELECT unit_id, form_key, period_id, first_complete_on, accepted FROM accepted_reports"
+        )
+        return {(u, f, p): AcceptedReport(dt.date.fromisoformat(d), json.loads(a)) for u, f, p, d, a in rows}
+
+    def record_accepted(self, reports: dict[Key, tuple[dt.date, dict[str, Any]]]) -> None:
+        """Remember reports first seen complete; only an earlier sighting replaces a record."""
+        with self.transaction():
+            self.connection.executemany(
+                "INSERT INTO accepted_reports VALUES (?, ?, ?, ?, ?) ON CONFLICT (unit_id, form_key, period_id)"
+                " DO UPDATE SET first_complete_on = excluded.first_complete_on, accepted = excluded.accepted"
+                " WHERE excluded.first_complete_on < first_complete_on",
+                [(u, f, p, day.isoformat(), to_json(values)) for (u, f, p), (day, values) in reports.items()],
+            )
+
+    # --- snapshots ----------------------------------------------------------------------------
+    def snapshot(self, spreadsheet_id: str) -> tuple[str, str, list[str], dict[str, Any]] | None:
+        """(version, modified time, tabs, content) of a spreadsheet's last read, if stored."""
+        row = self.connection.execute(
+            "SELECT version, modified_time, tabs, content FROM sheet_snapshots WHERE spreadsheet_id = ?",
+            (spreadsheet_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        return row[0], row[1], json.loads(row[2]), json.loads(row[3])
+
+    def save_snapshot(
+        self, spreadsheet_id: str, version: str, modified_time: str, tabs: list[str], content: dict[str, Any]
+    ) -> None:
+        with self.transaction():
+            self.connection.execute(
+                "INSERT OR REPLACE INTO sheet_snapshots VALUES (?, ?, ?, ?, ?, ?)",
+                (spreadsheet_id, version, modified_time, to_json(tabs), to_json(content), now()),
+            )
+
+    # --- history ------------------------------------------------------------------------------
+    def latest_tab_hashes(self) -> dict[tuple[str, str], str]:
+        """The content hash of each unit's form tab as last read."""
+        rows = self.connection.execute(
+            "SELECT unit_id, form_key, content_hash FROM tab_versions"
+            " WHERE id IN (SELECT max(id) FROM tab_versions GROUP BY unit_id, form_key)"
+        )
+        return {(u, f): h for u, f, h in rows}
+
+    def add_tab_versions(self, versions: Iterable[tuple[str, str, str, list[dict[str, Any]]]], today: dt.date) -> int:
+        """Store (unit, form, hash, rows) whose hash differs from the last one kept; returns how many."""
+        latest = self.latest_tab_hashes()
+        fresh = [(u, f, h, to_json(rows)) for u, f, h, rows in versions if latest.get((u, f)) != h]
+        stamp = now()
+        with self.transaction():
+            self.connection.executemany(
+                "INSERT INTO tab_versions (unit_id, form_key, content_hash, rows, read_on, read_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(u, f, h, rows, today.isoformat(), stamp) for u, f, h, rows in fresh],
+            )
+        return len(fresh)
+
+    def tab_versions(self, unit_id: str, form_key: str | None = None) -> list[TabVersion]:
+        rows = self.connection.execute(
+            "SELECT id, unit_id, form_key, content_hash, rows, read_on, read_at FROM tab_versions"
+            " WHERE unit_id = ? AND (? IS NULL OR form_key = ?) ORDER BY form_key, id",
+            (unit_id, form_key, form_key),
+        )
+        return [
+            TabVersion(i, u, f, h, json.loads(r), dt.date.fromisoformat(d), a) for i, u, f, h, r, d, a in rows
+        ]

@@ -1,0 +1,261 @@
+"""The send ledger's queries: one row per email (by stable key) in the state file.
+
+Status ``queued`` (decided, not yet accepted: ``queued_reason`` says why), ``sent``, ``failed``
+(given up after ``mail.max_attempts``) or ``cancelled`` (no longer due: the unit completed its
+report, or a later step replaced it). ``mail_ledger_items`` says which report steps an email
+covered, so a step is never reminded twice. Before an email is handed to a transport it is
+*claimed* in one transaction, so two processes sharing the file never both send it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+QUEUED, SENT, FAILED, CANCELLED = "queued", "sent", "failed", "cancelled"
+CAP, ERROR = "daily_cap", "error"
+REMINDER = "reminder"
+# A claim older than this belongs to a process that died mid-send: the email may be tried again.
+CLAIM_EXPIRES = dt.timedelta(hours=1)
+
+ItemRef = tuple[str, str, str, str]  # unit, form, period, step
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def claimant() -> str:
+    """Who holds a claim: this process on this machine."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    kind: str
+    unit_id: str | None
+    status: str
+    queued_reason: str | None
+    attempts: int
+    last_error: str | None
+    message_id: str
+    recipients: list[str]
+    delivered_to: list[str]
+    sent_day: str | None
+
+
+@dataclass(frozen=True)
+class LedgerView:
+    """What the ledger knows that scheduling decisions depend on."""
+
+    sent_items: frozenset[ItemRef] = frozenset()
+    sent_days: Mapping[str, dt.date] = field(default_factory=dict)  # key of a sent unit-less email → day
+    queued_keys: frozenset[str] = frozenset()
+    units_reminded_today: frozenset[str] = frozenset()
+    waiting_since: Mapping[str, dt.date] = field(default_factory=dict)  # unit id or key → first day queued
+    failed_keys: frozenset[str] = frozenset()  # given up after mail.max_attempts: not tried again
+    sent_keys: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Decided:
+    """An email as the ledger records it when it is decided, before any attempt."""
+
+    key: str
+    kind: str
+    unit_id: str | None
+    form_key: str | None
+    period_id: str | None
+    step: str | None
+    message_id: str
+    subject: str
+    recipients: list[str]
+    item_refs: list[ItemRef] = field(default_factory=list)
+
+
+class LedgerQueries:
+    """Mixed into Store: the ledger tables on the store's one connection."""
+
+    connection: sqlite3.Connection
+
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...  # provided by Store
+
+    def ledger_view(self, today: dt.date) -> LedgerView:
+        items = self.connection.execute(
+            "SELECT i.unit_id, i.form_key, i.period_id, i.step FROM mail_ledger_items i"
+            " JOIN mail_ledger l ON l.key = i.email_key WHERE l.status = ?",
+            (SENT,),
+        )
+        sent = self.connection.execute("SELECT key, kind, unit_id, sent_day FROM mail_ledger WHERE status = ?", (SENT,))
+        sent_keys, sent_days, reminded = set(), {}, set()
+        for key, kind, unit_id, day in sent:
+            sent_keys.add(key)
+            if unit_id is None:
+                sent_days[key] = dt.date.fromisoformat(day)
+            if kind == REMINDER and day == today.isoformat():
+                reminded.add(unit_id)
+        queued = self.connection.execute(
+            "SELECT key, unit_id, first_day FROM mail_ledger WHERE status = ?", (QUEUED,)
+        ).fetchall()
+        failed = self.connection.execute("SELECT key FROM mail_ledger WHERE status = ?", (FAILED,))
+        waiting_since: dict[str, dt.date] = {}
+        for key, unit_id, first_day in queued:
+            who = unit_id or key
+            day = dt.date.fromisoformat(first_day)
+            waiting_since[who] = min(day, waiting_since.get(who, day))
+        return LedgerView(
+            sent_items=frozenset(tuple(r) for r in items),
+            sent_days=sent_days,
+            queued_keys=frozenset(k for k, *_ in queued),
+            units_reminded_today=frozenset(reminded),
+            waiting_since=waiting_since,
+            failed_keys=frozenset(k for (k,) in failed),
+            sent_keys=frozenset(sent_keys),
+        )
+
+    def sent_on(self, today: dt.date) -> int:
+        """Messages accepted on ``today`` (the daily cap counts them)."""
+        row = self.connection.execute(
+            "SELECT COUNT(*) FROM mail_ledger WHERE status = ? AND sent_day = ?", (SENT, today.isoformat())
+        ).fetchone()
+        return row[0]
+
+    def entry(self, key: str) -> Entry | None:
+        row = self.connection.execute(
+            "SELECT key, kind, unit_id, status, queued_reason, attempts, last_error, message_id, recipients,"
+            " delivered_to, sent_day FROM mail_ledger WHERE key = ?",
+            (key,),
+        ).fetchone()
+        if row is None:
+            return None
+        return Entry(*row[:8], json.loads(row[8]), json.loads(row[9]), row[10])
+
+    def entries(self, status: str | None = None) -> list[Entry]:
+        keys = self.connection.execute(
+            "SELECT key FROM mail_ledger WHERE ? IS NULL OR status = ? ORDER BY created_at, key", (status, status)
+        ).fetchall()
+        return [e for (k,) in keys if (e := self.entry(k)) is not None]
+
+    def queue(self, email: Decided, today: dt.date) -> None:
+        """Record ``email`` as decided (before any attempt), keeping attempts and delivered_to."""
+        now = _now()
+        with self.transaction():
+            self.connection.execute(
+                "INSERT INTO mail_ledger (key, kind, unit_id, form_key, period_id, step, first_day, message_id,"
+                " subject, recipients, status, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT (key) DO UPDATE SET subject = excluded.subject, recipients = excluded.recipients,"
+                " updated_at = excluded.updated_at,"
+                # A key cancelled earlier and planned again is live again; sent and failed stay final.
+                f" status = CASE WHEN status = '{CANCELLED}' THEN '{QUEUED}' ELSE status END",
+                (
+                    email.key,
+                    email.kind,
+                    email.unit_id,
+                    email.form_key,
+                    email.period_id,
+                    email.step,
+                    today.isoformat(),
+                    email.message_id,
+                    email.subject,
+                    json.dumps(email.recipients),
+                    QUEUED,
+                    now,
+                    now,
+                ),
+            )
+            self.connection.executemany(
+                "INSERT OR IGNORE INTO mail_ledger_items VALUES (?, ?, ?, ?, ?)",
+                [(email.key, *ref) for ref in email.item_refs],
+            )
+
+    def claim(self, key: str, who: str | None = None) -> bool:
+        """Take ``key`` for sending, in one transaction; False if it is not queued or someone else
+        holds a live claim (another process is sending it, or already has)."""
+        who = who or claimant()
+        expired = (dt.datetime.now(dt.UTC) - CLAIM_EXPIRES).isoformat(timespec="seconds")
+        with self.transaction():
+            cursor = self.connection.execute(
+                "UPDATE mail_ledger SET claimed_by = ?, claimed_at = ? WHERE key = ? AND status = ?"
+                " AND (claimed_by IS NULL OR claimed_by = ? OR claimed_at < ?)",
+                (who, _now(), key, QUEUED, who, expired),
+            )
+        return cursor.rowcount == 1
+
+    def release(self, key: str) -> None:
+        with self.transaction():
+            self.connection.execute("UPDATE mail_ledger SET claimed_by = NULL, claimed_at = NULL WHERE key = ?", (key,))
+
+    def mark_sent(self, key: str, today: dt.date, transport: str, delivered_to: list[str]) -> None:
+        now = _now()
+        with self.transaction():
+            self.connection.execute(
+                "UPDATE mail_ledger SET status = ?, queued_reason = NULL, attempts = attempts + 1, last_error = NULL,"
+                " transport = ?, delivered_to = ?, sent_at = ?, sent_day = ?, updated_at = ?, claimed_by = NULL,"
+                " claimed_at = NULL WHERE key = ?",
+                (SENT, transport, json.dumps(delivered_to), now, today.isoformat(), now, key),
+            )
+
+    def mark_failed_attempt(
+        self, key: str, error: str, transport: str, delivered_to: list[str], give_up_after: int | None
+    ) -> str:
+        """Count a failed attempt; the email stays queued, or fails once ``give_up_after`` attempts
+        are reached (None: never, e.g. while the server is down). Returns the new status.
+        """
+        limit = give_up_after if give_up_after is not None else -1
+        with self.transaction():
+            self.connection.execute(
+                "UPDATE mail_ledger SET attempts = attempts + 1, last_error = ?, queued_reason = ?, transport = ?,"
+                " delivered_to = ?, updated_at = ?, claimed_by = NULL, claimed_at = NULL,"
+                " status = CASE WHEN ? > 0 AND attempts + 1 >= ? THEN ? ELSE ? END WHERE key = ?",
+                (error, ERROR, transport, json.dumps(delivered_to), _now(), limit, limit, FAILED, QUEUED, key),
+            )
+        entry = self.entry(key)
+        return entry.status if entry else QUEUED
+
+    def mark_capped(self, key: str) -> None:
+        with self.transaction():
+            self.connection.execute(
+                "UPDATE mail_ledger SET queued_reason = ?, last_error = ?, updated_at = ?, claimed_by = NULL,"
+                " claimed_at = NULL WHERE key = ?",
+                (CAP, "daily cap reached", _now(), key),
+            )
+
+    def cancel_queued_except(self, keys: Iterable[str]) -> int:
+        """Queued emails no longer due today (and not being sent by another process) are cancelled."""
+        keep = set(keys)
+        stale = [
+            k
+            for (k,) in self.connection.execute(
+                "SELECT key FROM mail_ledger WHERE status = ? AND claimed_by IS NULL", (QUEUED,)
+            )
+            if k not in keep
+        ]
+        with self.transaction():
+            self.connection.executemany(
+                "UPDATE mail_ledger SET status = ?, last_error = ?, updated_at = ? WHERE key = ? AND status = ?",
+                [(CANCELLED, "no longer due", _now(), k, QUEUED) for k in stale],
+            )
+        return len(stale)
+
+    def waiting(self) -> list[Entry]:
+        """Queued emails: those still waiting after this run."""
+        return self.entries(QUEUED)
+
+    def reminders_sent(self) -> dict[tuple[str, str, str], int]:
+        """How many reminders each report (unit, form, period) has been named in, sent."""
+        rows = self.connection.execute(
+            "SELECT i.unit_id, i.form_key, i.period_id, COUNT(DISTINCT i.email_key) FROM mail_ledger_items i"
+            " JOIN mail_ledger l ON l.key = i.email_key WHERE l.status = ? GROUP BY 1, 2, 3",
+            (SENT,),
+        )
+        return {(u, f, p): n for u, f, p, n in rows}

@@ -1,0 +1,144 @@
+"""The one schema of the state file, as numbered migrations (``PRAGMA user_version`` counts them).
+
+Each migration runs once, in its own transaction; a file whose version is newer than this code
+knows is refused, never downgraded. Migration 1 also adopts a state file written before the
+store existed (tables ``units_read`` and ``submissions`` of the old layout, ``mail_ledger``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+_TABLES = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    command TEXT NOT NULL,
+    today TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    outcome TEXT
+);
+-- When the service first tried to read each unit (whatever the answer) and first read it.
+CREATE TABLE IF NOT EXISTS units_seen (
+    unit_id TEXT PRIMARY KEY,
+    first_tried_on TEXT NOT NULL,
+    first_read_on TEXT
+);
+-- A report once seen complete: when, and the values accepted then (JSON).
+CREATE TABLE IF NOT EXISTS accepted_reports (
+    unit_id TEXT NOT NULL,
+    form_key TEXT NOT NULL,
+    period_id TEXT NOT NULL,
+    first_complete_on TEXT NOT NULL,
+    accepted TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (unit_id, form_key, period_id)
+);
+-- The grids of each spreadsheet's last successful read (a cache: Drive says when it changed).
+CREATE TABLE IF NOT EXISTS sheet_snapshots (
+    spreadsheet_id TEXT PRIMARY KEY,
+    version TEXT NOT NULL,
+    modified_time TEXT NOT NULL,
+    tabs TEXT NOT NULL,
+    content TEXT NOT NULL,
+    read_at TEXT NOT NULL
+);
+-- History: every distinct content of a unit's form tab, as read (normalised rows, JSON).
+CREATE TABLE IF NOT EXISTS tab_versions (
+    id INTEGER PRIMARY KEY,
+    unit_id TEXT NOT NULL,
+    form_key TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    rows TEXT NOT NULL,
+    read_on TEXT NOT NULL,
+    read_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tab_versions_unit ON tab_versions (unit_id, form_key, id);
+CREATE TABLE IF NOT EXISTS mail_ledger (
+    key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    unit_id TEXT,
+    form_key TEXT,
+    period_id TEXT,
+    step TEXT,
+    first_day TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    recipients TEXT NOT NULL,
+    delivered_to TEXT NOT NULL DEFAULT '[]',
+    status TEXT NOT NULL,
+    queued_reason TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    transport TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    sent_at TEXT,
+    sent_day TEXT
+);
+CREATE INDEX IF NOT EXISTS mail_ledger_status ON mail_ledger (status, sent_day);
+CREATE TABLE IF NOT EXISTS mail_ledger_items (
+    email_key TEXT NOT NULL REFERENCES mail_ledger (key),
+    unit_id TEXT NOT NULL,
+    form_key TEXT NOT NULL,
+    period_id TEXT NOT NULL,
+    step TEXT NOT NULL,
+    PRIMARY KEY (email_key, unit_id, form_key, period_id, step)
+);
+-- Ad-hoc requests opened from the command line or the control sheet (the workspace issue).
+CREATE TABLE IF NOT EXISTS ad_hoc_requests (
+    id TEXT PRIMARY KEY,
+    form_key TEXT NOT NULL,
+    title TEXT NOT NULL,
+    start TEXT NOT NULL,
+    due TEXT NOT NULL,
+    units TEXT,
+    aliases TEXT NOT NULL DEFAULT '[]',
+    status TEXT NOT NULL DEFAULT 'open',
+    created_at TEXT NOT NULL
+);
+-- The office's decisions on a report: approved, or sent back with a comment.
+CREATE TABLE IF NOT EXISTS reviews (
+    id INTEGER PRIMARY KEY,
+    unit_id TEXT NOT NULL,
+    form_key TEXT NOT NULL,
+    period_id TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    comment TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL,
+    decided_at TEXT NOT NULL
+);
+"""
+
+
+def _columns(connection: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+
+
+def _initial(connection: sqlite3.Connection) -> None:
+    legacy = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for statement in _TABLES.split(";"):
+        if statement.strip():
+            connection.execute(statement)
+    if "units_read" in legacy:
+        connection.execute(
+            "INSERT OR IGNORE INTO units_seen SELECT unit_id, first_read_on, first_read_on FROM units_read"
+        )
+        connection.execute("DROP TABLE units_read")
+    if "submissions" in legacy:
+        connection.execute(
+            "INSERT OR IGNORE INTO accepted_reports (unit_id, form_key, period_id, first_complete_on)"
+            " SELECT unit_id, form_key, period_id, first_complete_on FROM submissions"
+        )
+        connection.execute("DROP TABLE submissions")
+
+
+def _claims(connection: sqlite3.Connection) -> None:
+    """Sending is claimed in the ledger, so two processes never hand the same email over."""
+    if "claimed_by" not in _columns(connection, "mail_ledger"):
+        connection.execute("ALTER TABLE mail_ledger ADD COLUMN claimed_by TEXT")
+        connection.execute("ALTER TABLE mail_ledger ADD COLUMN claimed_at TEXT")
+
+
+# Append only: a migration once released is never edited, its number is the file's version.
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_initial, _claims]
