@@ -10,7 +10,7 @@ from rules.judge import judge, owed_tabs, read_unit
 from rules.messages import status_text, text
 from rules.model import Finding, Judgement, Period, ReportStatus
 from settings.schema import Config
-from store import Store
+from store import ReportRow, Store
 from sync.factory import build_source
 from sync.source import Source
 
@@ -40,6 +40,11 @@ def collect(
     judgement = judge(config, readings, today, first_complete, units_read, unit_ids)
     store.record_accepted({k: (d, {}) for k, d in judgement.first_complete.items()})
     store.record_units_seen([u.id for u in units], read_ok, today)
+    store.save_report_statuses(
+        ReportRow(r.unit_id, r.form_key, r.period.id, r.period.label, r.deadline, r.status, r.submitted_on,
+                  len(r.findings), r.unit_id in read_ok, today)
+        for r in judgement.reports
+    )  # fmt: skip
     store.start_run(command, today)
     return judgement
 

@@ -61,6 +61,22 @@ class AcceptedReport:
 
 
 @dataclass(frozen=True)
+class ReportRow:
+    """A report as last judged: what `status` prints without reading any sheet."""
+
+    unit_id: str
+    form_key: str
+    period_id: str
+    period_label: str
+    deadline: dt.date
+    status: str
+    submitted_on: dt.date | None
+    finding_count: int
+    sheet_read: bool  # False: the unit's sheet could not be read that run
+    judged_on: dt.date
+
+
+@dataclass(frozen=True)
 class TabVersion:
     """One distinct content of a unit's form tab, and the day it was first read so."""
 
@@ -251,6 +267,34 @@ class Store(LedgerQueries):
                 " WHERE excluded.first_complete_on < first_complete_on",
                 [(u, f, p, day.isoformat(), to_json(values)) for (u, f, p), (day, values) in reports.items()],
             )
+
+    # --- last judgement ----------------------------------------------------------------------
+    def save_report_statuses(self, rows: Iterable[ReportRow]) -> None:
+        """Replace the last judgement of each report in ``rows``."""
+        with self.transaction():
+            self.connection.executemany(
+                "INSERT OR REPLACE INTO report_status VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (r.unit_id, r.form_key, r.period_id, r.period_label, r.deadline.isoformat(), r.status,
+                     r.submitted_on.isoformat() if r.submitted_on else None, r.finding_count, int(r.sheet_read),
+                     r.judged_on.isoformat())
+                    for r in rows
+                ],
+            )  # fmt: skip
+
+    def report_statuses(self, period_id: str | None = None) -> list[ReportRow]:
+        """The last judgement of every report (of one period), by deadline, unit and form."""
+        rows = self.connection.execute(
+            "SELECT unit_id, form_key, period_id, period_label, deadline, status, submitted_on, finding_count,"
+            " sheet_read, judged_on FROM report_status WHERE ? IS NULL OR period_id = ?"
+            " ORDER BY deadline, period_id, unit_id, form_key",
+            (period_id, period_id),
+        )
+        return [
+            ReportRow(u, f, p, label, dt.date.fromisoformat(d), s, dt.date.fromisoformat(sub) if sub else None, n,
+                      bool(read), dt.date.fromisoformat(j))
+            for u, f, p, label, d, s, sub, n, read, j in rows
+        ]  # fmt: skip
 
     # --- snapshots ----------------------------------------------------------------------------
     def snapshot(self, spreadsheet_id: str) -> tuple[str, str, list[str], dict[str, Any]] | None:

@@ -34,6 +34,20 @@ CREATE TABLE IF NOT EXISTS accepted_reports (
     accepted TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (unit_id, form_key, period_id)
 );
+-- The last judgement of every report: what `status` shows, and what an unreadable day keeps.
+CREATE TABLE IF NOT EXISTS report_status (
+    unit_id TEXT NOT NULL,
+    form_key TEXT NOT NULL,
+    period_id TEXT NOT NULL,
+    period_label TEXT NOT NULL,
+    deadline TEXT NOT NULL,
+    status TEXT NOT NULL,
+    submitted_on TEXT,
+    finding_count INTEGER NOT NULL,
+    sheet_read INTEGER NOT NULL,
+    judged_on TEXT NOT NULL,
+    PRIMARY KEY (unit_id, form_key, period_id)
+);
 -- The grids of each spreadsheet's last successful read (a cache: Drive says when it changed).
 CREATE TABLE IF NOT EXISTS sheet_snapshots (
     spreadsheet_id TEXT PRIMARY KEY,
