@@ -13,14 +13,51 @@ from decimal import Decimal
 from typing import Any
 
 from consolidation.texts import topic_title
-from rules.model import COMPLETE_LATE, INCOMPLETE, MISSING, Finding, Judgement, Period, PeriodSummary, ReportStatus
+from rules.model import (
+    COMPLETE_LATE,
+    INCOMPLETE,
+    MISSING,
+    UNREADABLE,
+    Finding,
+    Judgement,
+    Period,
+    PeriodSummary,
+    ReportStatus,
+)
 from settings.schema import Config, Form, Unit
 
-# Unit-level finding codes meaning "we could not read the sheet": such units are not called late.
-UNREADABLE_CODES = frozenset(
-    {"permission_denied", "spreadsheet_not_found", "unreadable_this_run", "unreadable_workbook"}
-)
+# Why a sheet could not be read, when it is the service's doing and not the unit's: a unit is
+# never told of these. The office is, for those it must act on (not a passing hiccup of Google's).
+SERVICE_FAULTS = frozenset({"unreadable_this_run", "account_refused", "quota_exhausted", "api_disabled"})
+OFFICE_ALERTS = frozenset({"account_refused", "quota_exhausted", "api_disabled"})
 LIST_ROWS = "__rows__"
+
+
+@dataclass(frozen=True)
+class ReadFailures:
+    """Today's unreadable sheets, by whose move it is to fix them."""
+
+    unit_faults: dict[str, Finding]  # unit id → what is wrong with its sheet, for the unit to fix
+    service_faults: dict[str, list[str]]  # finding code → unit ids: the service's own failure
+    alerts: dict[str, list[str]]  # of those, what the office (and a technician) must be told
+
+
+def read_failures(judgement: Judgement) -> ReadFailures:
+    """Sort today's unreadable units. Every judged sheet failing the same way (two or more) is the
+    service's failure too (a folder or key gone, say), whatever the code: no unit is told."""
+    problems = {f.unit_id: f for f in judgement.unit_findings if f.unit_id in judgement.unreadable_since}
+    judged = {r.unit_id for r in judgement.reports} | set(problems)
+    codes = {f.code for f in problems.values()}
+    everyone = len(judged) >= 2 and set(problems) == judged and len(codes) == 1
+    unit_faults: dict[str, Finding] = {}
+    service: dict[str, list[str]] = {}
+    for unit_id, finding in problems.items():
+        if everyone or finding.code in SERVICE_FAULTS:
+            service.setdefault(finding.code, []).append(unit_id)
+        else:
+            unit_faults[unit_id] = finding
+    alerts = {code: ids for code, ids in service.items() if everyone or code in OFFICE_ALERTS}
+    return ReadFailures(unit_faults, service, alerts)
 
 
 @dataclass(frozen=True)
@@ -53,8 +90,8 @@ class Section:
     rows: list[UnitRow]
     totals: list[Any]
 
-    def units_where(self, *statuses: str, unreadable: bool = False) -> list[Unit]:
-        return [r.unit for r in self.rows if r.report.status in statuses and r.unreadable == unreadable]
+    def units_where(self, *statuses: str) -> list[Unit]:
+        return [r.unit for r in self.rows if r.report.status in statuses]
 
     @property
     def missing_units(self) -> list[Unit]:
@@ -70,7 +107,7 @@ class Section:
 
     @property
     def unreadable_units(self) -> list[Unit]:
-        return [r.unit for r in self.rows if r.unreadable and not r.report.complete]
+        return self.units_where(UNREADABLE)
 
     @property
     def rows_with_findings(self) -> list[UnitRow]:
@@ -92,10 +129,6 @@ class Consolidation:
     @property
     def period_labels(self) -> list[str]:
         return list(dict.fromkeys(s.period.label for s in self.sections))
-
-
-def unreadable_unit_ids(judgement: Judgement) -> set[str]:
-    return {f.unit_id for f in judgement.unit_findings if f.code in UNREADABLE_CODES}
 
 
 def indicators(form: Form, list_rows_label: str) -> list[Indicator]:
@@ -131,7 +164,6 @@ def section(config: Config, judgement: Judgement, form_key: str, period_id: str,
     form = config.form(form_key)
     reports = {r.unit_id: r for r in judgement.reports if r.form_key == form_key and r.period.id == period_id}
     summary = next(s for s in judgement.summaries if s.form_key == form_key and s.period.id == period_id)
-    unreadable = unreadable_unit_ids(judgement)
     columns = indicators(form, list_rows_label)
     rows = []
     for unit in config.units:
@@ -139,7 +171,7 @@ def section(config: Config, judgement: Judgement, form_key: str, period_id: str,
         if report is None:
             continue
         findings = relevant_unit_findings(judgement, unit.id, form_key, period_id) + report.findings
-        rows.append(UnitRow(unit, report, unit.id in unreadable, [_value(report, c) for c in columns], findings))
+        rows.append(UnitRow(unit, report, not report.sheet_read, [_value(report, c) for c in columns], findings))
     totals = [_total([row.values[i] for row in rows]) if column.numeric else None for i, column in enumerate(columns)]
     return Section(form, summary.period, summary.deadline, summary, columns, rows, totals)
 

@@ -5,7 +5,6 @@ Staff edit them without touching code; this module only loads and fills them in.
 
 from __future__ import annotations
 
-import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -13,15 +12,10 @@ from typing import Any
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
-from vntext import format_number
+from vntext import format_number, vn_date
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 MAIL_TEXTS = TEMPLATES / "mail.yaml"
-
-
-def vn_date(day: dt.date | None) -> str:
-    """dd/mm/yyyy, the way Vietnamese offices write dates."""
-    return day.strftime("%d/%m/%Y") if day else ""
 
 
 def vn_number(value: Any) -> str:
@@ -61,6 +55,11 @@ def _text_template(*path: str) -> Template:
 def mail_text(*path: str, **variables: Any) -> str:
     """The text at ``path`` in mail.yaml, its {{ variables }} filled in (never HTML-escaped)."""
     return _text_template(*path).render(**variables)
+
+
+def catalogue_keys(section: str) -> frozenset[str]:
+    """The keys of one section of mail.yaml (which codes have a text of their own)."""
+    return frozenset(_catalogue().get(section, {}))
 
 
 def topic_title(topics: dict[int, str], year: int) -> str:

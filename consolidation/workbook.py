@@ -58,11 +58,7 @@ def units_frame(consolidation: Consolidation) -> pd.DataFrame:
     for s in consolidation.sections:
         base = {_label("form"): s.form.title, _label("period"): s.period.label}
         for row in s.rows:
-            status = (
-                mail_text("unreadable_status")
-                if row.unreadable and not row.report.complete
-                else status_text(row.report.status)
-            )
+            status = status_text(row.report.status)
             record = {
                 **base,
                 _label("unit_id"): row.unit.id,

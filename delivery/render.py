@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from consolidation.figures import Consolidation, Section, consolidate, relevant_unit_findings
+from consolidation.texts import catalogue_keys as _catalogue_keys
 from consolidation.texts import mail_text, render, topic_title, vn_date
 from consolidation.workbook import workbook_bytes
-from delivery.schedule import REMINDER, PlannedEmail, ReminderItem
+from delivery.schedule import REMINDER, SERVICE_PROBLEM, SHEET_PROBLEM, PlannedEmail, ReminderItem
 from rules.messages import status_text, text
 from rules.model import MISSING, NOT_YET_DUE, Judgement, Period
 from settings.schema import Config, Unit
@@ -123,11 +124,8 @@ def _section_view(section: Section) -> dict[str, Any]:
     summary = section.summary
 
     def status(row: Any) -> str:
-        return (
-            mail_text("unreadable_status")
-            if row.unreadable and not row.report.complete
-            else status_text(row.report.status)
-        )
+        shown = status_text(row.report.status)
+        return shown if row.report.sheet_read or not row.report.complete else f"{shown} ({mail_text('unread_today')})"
 
     return {
         "title": section.form.title,
@@ -135,7 +133,17 @@ def _section_view(section: Section) -> dict[str, Any]:
         "deadline": section.deadline,
         "counts": {
             k: getattr(summary, k)
-            for k in ("expected", "submitted", "complete", "on_time", "late", "incomplete", "missing", "not_yet_due")
+            for k in (
+                "expected",
+                "submitted",
+                "complete",
+                "on_time",
+                "late",
+                "incomplete",
+                "missing",
+                "unreadable",
+                "not_yet_due",
+            )
         },
         "rates": {k: summary.rate(getattr(summary, k)) for k in ("submitted", "complete", "on_time")},
         "columns": [{"label": c.label, "numeric": c.numeric} for c in section.indicators],
@@ -198,7 +206,61 @@ def render_consolidated(config: Config, judgement: Judgement, email: PlannedEmai
     )
 
 
+def render_sheet_problem(config: Config, judgement: Judgement, email: PlannedEmail) -> Rendered:
+    """To a unit whose sheet cannot be read: what is wrong and how to fix it, once a spell."""
+    unit, problem = email.unit, email.problem
+    assert unit is not None and problem is not None
+    url, file = sheet_link(config, unit)
+    context = {
+        **_letterhead(config),
+        "unit_name": unit.name,
+        "today": judgement.today,
+        "since": judgement.unreadable_since.get(unit.id, judgement.today),
+        "problem": problem.message,
+        "fix": mail_text("sheet_fixes", problem.code, office_name=config.organisation.office_name)
+        if problem.code in _catalogue_keys("sheet_fixes")
+        else "",
+        "sheet_url": url,
+        "sheet_file": file,
+    }
+    subject = mail_text("subjects", SHEET_PROBLEM, unit=unit.name)
+    return Rendered(subject, render("sheet_problem.html", **context), render("sheet_problem.txt", **context))
+
+
+def render_service_problem(config: Config, judgement: Judgement, email: PlannedEmail) -> Rendered:
+    """To the office (and a technician): the service itself cannot read the units' sheets."""
+    problem = email.problem
+    assert problem is not None
+    names = {u.id: u.name for u in config.units}
+    context = {
+        **_letterhead(config),
+        "today": judgement.today,
+        "since": min(judgement.unreadable_since.get(u, judgement.today) for u in email.unit_ids),
+        "problem": problem.message,
+        "fix": mail_text("service_fixes", problem.code)
+        if problem.code in _catalogue_keys("service_fixes")
+        else mail_text("service_fixes", "other"),
+        "units": [names.get(u, u) for u in email.unit_ids],
+        "unit_count": len(email.unit_ids),
+    }
+    subject = mail_text("subjects", SERVICE_PROBLEM, count=len(email.unit_ids), date=vn_date(judgement.today))
+    return Rendered(subject, render("service_problem.html", **context), render("service_problem.txt", **context))
+
+
+def _letterhead(config: Config) -> dict[str, str]:
+    return {
+        "organisation": config.organisation.name,
+        "office_name": config.organisation.office_name,
+        "office_email": config.organisation.office_email,
+    }
+
+
+_RENDERERS = {
+    REMINDER: render_reminder,
+    SHEET_PROBLEM: render_sheet_problem,
+    SERVICE_PROBLEM: render_service_problem,
+}
+
+
 def render_email(config: Config, judgement: Judgement, email: PlannedEmail) -> Rendered:
-    if email.kind == REMINDER:
-        return render_reminder(config, judgement, email)
-    return render_consolidated(config, judgement, email)
+    return _RENDERERS.get(email.kind, render_consolidated)(config, judgement, email)

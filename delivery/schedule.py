@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from consolidation.figures import outstanding_reports, period_reports
-from rules.model import INCOMPLETE, MISSING, NOT_YET_DUE, Judgement, ReportStatus
+from consolidation.figures import outstanding_reports, period_reports, read_failures
+from rules.model import INCOMPLETE, MISSING, NOT_YET_DUE, Finding, Judgement, ReportStatus
 from settings.schema import Config, Reminders, Unit
 from store.ledger import REMINDER, ItemRef, LedgerView
 
@@ -19,9 +19,8 @@ AFTER_DEADLINE = "after_deadline"
 ALL_COMPLETE = "all_complete"
 DIGEST = "digest"
 CONSOLIDATED = (AFTER_DEADLINE, ALL_COMPLETE, DIGEST)
-# A transient read failure is ours to retry, not the unit's fault: no reminder on such a day.
-TRANSIENT_CODES = frozenset({"unreadable_this_run"})
-
+SHEET_PROBLEM = "sheet_problem"  # to a unit: its sheet cannot be read, and how to fix it
+SERVICE_PROBLEM = "service_problem"  # to the office: the service itself cannot read the sheets
 
 
 @dataclass(frozen=True)
@@ -75,6 +74,8 @@ class PlannedEmail:
     items: list[ReminderItem] = field(default_factory=list)
     reports: list[tuple[str, str]] = field(default_factory=list)
     period_id: str | None = None
+    problem: Finding | None = None  # a sheet or service problem: what went wrong
+    unit_ids: list[str] = field(default_factory=list)  # a service problem: the units it kept unread
 
     @property
     def lead(self) -> ReminderItem | None:
@@ -105,14 +106,13 @@ def _addresses(*groups: list[str] | tuple[str, ...], exclude: tuple[str, ...] = 
 def plan_reminders(config: Config, judgement: Judgement, ledger: LedgerView) -> list[PlannedEmail]:
     """At most one reminder per unit: every report not complete whose schedule has been reached."""
     today = judgement.today
-    transient = {f.unit_id for f in judgement.unit_findings if f.code in TRANSIENT_CODES}
     open_reports: dict[str, list[ReportStatus]] = {}
     for report in judgement.reports:
         if report.status in (NOT_YET_DUE, INCOMPLETE, MISSING):
             open_reports.setdefault(report.unit_id, []).append(report)
     planned = []
     for unit in config.units:
-        if unit.id in transient or unit.id in ledger.units_reminded_today:
+        if unit.id in ledger.units_reminded_today:
             continue
         items = []
         for report in open_reports.get(unit.id, []):
@@ -133,6 +133,30 @@ def plan_reminders(config: Config, judgement: Judgement, ledger: LedgerView) -> 
         lead = email.lead
         email.period_id = lead.report.period.id if lead else None
         planned.append(email)
+    return planned
+
+
+def plan_problem_notices(config: Config, judgement: Judgement, ledger: LedgerView) -> list[PlannedEmail]:
+    """Once per spell of failed reads: the unit, if fixing its sheet is its move; the office (and a
+    technician, if config names one), if the failure is the service's own."""
+    failures = read_failures(judgement)
+    since = judgement.unreadable_since
+    planned = []
+    for unit in config.units:
+        finding = failures.unit_faults.get(unit.id)
+        if finding is None:
+            continue
+        key = f"{SHEET_PROBLEM}|{unit.id}|{finding.code}|{since[unit.id].isoformat()}"
+        if key not in ledger.sent_keys:
+            planned.append(PlannedEmail(key, SHEET_PROBLEM, list(unit.emails), unit=unit, problem=finding))
+    technician = [config.mail.technician_email] if config.mail.technician_email else []
+    to = _addresses([config.organisation.office_email], technician)
+    for code, unit_ids in sorted(failures.alerts.items()):
+        first = min(since[u] for u in unit_ids)
+        key = f"{SERVICE_PROBLEM}|{code}|{first.isoformat()}"
+        if key not in ledger.sent_keys:
+            problem = next(f for f in judgement.unit_findings if f.unit_id in unit_ids and f.code == code)
+            planned.append(PlannedEmail(key, SERVICE_PROBLEM, to, problem=problem, unit_ids=unit_ids))
     return planned
 
 
@@ -198,6 +222,10 @@ def plan(config: Config, judgement: Judgement, ledger: LedgerView) -> list[Plann
     def waiting(email: PlannedEmail) -> dt.date | None:
         return ledger.waiting_since.get(email.unit.id if email.unit else email.key)
 
-    planned = plan_consolidated(config, judgement, ledger) + plan_reminders(config, judgement, ledger)
+    planned = (
+        plan_consolidated(config, judgement, ledger)
+        + plan_problem_notices(config, judgement, ledger)
+        + plan_reminders(config, judgement, ledger)
+    )
     planned = [e for e in planned if e.key not in ledger.failed_keys]
     return sorted(planned, key=lambda e: (e.kind == REMINDER, waiting(e) is None, waiting(e) or dt.date.min))

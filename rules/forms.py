@@ -40,6 +40,7 @@ class Record:
     cells: dict[str, str]
     report_date: dt.date | None
     findings: list[Finding] = field(default_factory=list)
+    report_date_cell: str | None = None
 
 
 @dataclass
@@ -226,6 +227,7 @@ def _read_row(
 
     if date_col is not None and not is_missing(cell_value(date_col)):
         raw = cell_value(date_col)
+        record.report_date_cell = cell_ref(tab, row_index, date_col)
         try:
             record.report_date = parse_date(raw)
         except UnreadableValue:

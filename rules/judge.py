@@ -1,33 +1,41 @@
 """The judgement: for every unit × form × period in view, is the report in, complete, on time?
 
-Pure functions of (config, what the sources returned, what the state remembers, today).
+Pure functions of (config, what the sources returned, what the store remembers, today). What the
+service once saw complete stays complete; a unit whose sheet cannot be read is neither late nor
+missing; a unit's own report date cannot back-date a report the service was there to see arrive.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
 from rules.calendar import WorkingDays, periods_in_view
-from rules.forms import FormReading, read_form
-from rules.grids import UnitGrids
-from rules.messages import finding_text
+from rules.forms import FormReading, Record, read_form
+from rules.grids import SourceProblem, UnitGrids
+from rules.messages import finding_text, text
 from rules.model import (
     COMPLETE_LATE,
     COMPLETE_ON_TIME,
     INCOMPLETE,
     MISSING,
     NOT_YET_DUE,
+    UNREADABLE,
+    Accepted,
     Finding,
     Judgement,
+    Key,
     Period,
     PeriodSummary,
     ReportStatus,
+    plain_values,
 )
 from rules.validation import check_rule
-from settings.schema import Config, Unit
-
-Key = tuple[str, str, str]
+from settings.schema import Config, Form, Unit
+from vntext import format_number, vn_date
 
 
 @dataclass
@@ -37,6 +45,7 @@ class UnitReading:
     unit_id: str
     forms: dict[str, FormReading] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    problem: SourceProblem | None = None
 
 
 def owed_forms(config: Config, unit: Unit) -> dict[str, list[str]]:
@@ -62,7 +71,7 @@ def owed_tabs(config: Config, unit: Unit) -> list[str]:
 
 def read_unit(config: Config, fetch: UnitGrids) -> UnitReading:
     """Turn what a source fetched into typed form readings and unit-level findings."""
-    reading = UnitReading(unit_id=fetch.unit_id)
+    reading = UnitReading(unit_id=fetch.unit_id, problem=fetch.problem)
     if fetch.problem is not None:
         reading.findings.append(
             Finding(fetch.unit_id, fetch.problem.code, finding_text(fetch.problem.code, **fetch.problem.details))
@@ -98,6 +107,208 @@ def _periods(owed: list[str], in_view: dict[str, list[tuple[Period, dt.date]]]) 
     return sorted(periods, key=lambda pd: (pd[0].end, pd[0].start))
 
 
+@dataclass(frozen=True)
+class Memory:
+    """What the store remembers that a judgement depends on: reports once seen complete, the day
+    the service first tried to read each unit (whatever the answer) and first read it, and since
+    when a unit's sheet has been unreadable. Dates after ``today`` (a preview) are not trusted."""
+
+    accepted: Mapping[Key, Accepted] = field(default_factory=dict)
+    first_tried: Mapping[str, dt.date] = field(default_factory=dict)
+    first_read: Mapping[str, dt.date] = field(default_factory=dict)
+    unreadable_since: Mapping[str, dt.date] = field(default_factory=dict)
+
+
+@dataclass
+class _Evaluation:
+    """What today's sheet says of one report: its rows, findings and usable report dates."""
+
+    records: list[Record]
+    findings: list[Finding]
+    complete: bool
+    report_dates: list[dt.date]
+
+
+def _evaluate(
+    config: Config, unit: Unit, form: Form, period: Period, reading: UnitReading, today: dt.date
+) -> _Evaluation:
+    form_reading = reading.forms.get(form.key)
+    records = form_reading.records.get(period.id, []) if form_reading else []
+    findings: list[Finding] = []
+    dates: list[dt.date] = []
+    for record in records:
+        findings.extend(record.findings)
+        for rule in config.rules_for(form.key):
+            found = check_rule(rule, form, record.values, record.cells, unit.id, period.id, form_reading.tab)
+            if found:
+                findings.append(found)
+        if record.report_date is None:
+            continue
+        if period.start <= record.report_date <= today:
+            dates.append(record.report_date)
+        else:
+            findings.append(_report_date_finding(unit, form, period, record, today))
+    if form.layout == "list" and records and len(records) < form.min_rows:
+        findings.append(
+            Finding(
+                unit.id,
+                "too_few_rows",
+                finding_text(
+                    "too_few_rows",
+                    period=period.label,
+                    tab=form_reading.tab,
+                    count=len(records),
+                    min_rows=form.min_rows,
+                ),
+                form_key=form.key,
+                period_id=period.id,
+                tab=form_reading.tab,
+            )
+        )
+    complete = bool(records) and not form_reading.missing_required and not any(f.blocking for f in findings)
+    return _Evaluation(records, findings, complete, dates)
+
+
+def _report_date_finding(unit: Unit, form: Form, period: Period, record: Record, today: dt.date) -> Finding:
+    """A report date in the future or before its period starts: shown at its cell, never used."""
+    assert record.report_date is not None
+    code = "report_date_future" if record.report_date > today else "report_date_before_period"
+    return Finding(
+        unit.id,
+        code,
+        finding_text(
+            code,
+            cell=record.report_date_cell,
+            label=form.report_date_label,
+            value=vn_date(record.report_date),
+            start=vn_date(period.start),
+            period=period.label,
+        ),
+        severity="low",
+        blocking=False,
+        form_key=form.key,
+        period_id=period.id,
+        tab=record.report_date_cell.split("!")[0].strip("'") if record.report_date_cell else None,
+        cell=record.report_date_cell,
+        field_label=form.report_date_label,
+    )
+
+
+def _show(form: Form, report: ReportStatus, records: list[Record]) -> None:
+    if form.layout == "list":
+        report.rows = [r.values for r in records]
+    else:
+        report.values = records[-1].values
+
+
+def accepted_values(form: Form, report: ReportStatus) -> dict[str, Any]:
+    """The plain values the store keeps of a complete report (a list form: its rows)."""
+    if form.layout == "list":
+        return {"rows": [plain_values(row) for row in report.rows]}
+    return plain_values(report.values)
+
+
+def _typed(form: Form, plain: Mapping[str, Any]) -> dict[str, Any]:
+    typed: dict[str, Any] = {}
+    for spec in form.fields:
+        raw = plain.get(spec.key)
+        if raw is None or spec.type in ("text", "choice"):
+            typed[spec.key] = raw
+        elif spec.type == "integer":
+            typed[spec.key] = int(raw)
+        elif spec.type == "date":
+            typed[spec.key] = dt.date.fromisoformat(raw)
+        else:
+            typed[spec.key] = Decimal(str(raw))
+    return typed
+
+
+def _restore(form: Form, report: ReportStatus, accepted: Accepted) -> None:
+    """Show the values accepted when the report was first seen complete."""
+    if form.layout == "list":
+        report.rows = [_typed(form, row) for row in accepted.values.get("rows", [])]
+    else:
+        report.values = _typed(form, accepted.values)
+
+
+def _shown(form: Form, key: str, value: Any) -> str:
+    if value is None or value == "":
+        return text("history", "empty")
+    spec = next((f for f in form.fields if f.key == key), None)
+    if spec is not None and spec.numeric:
+        return format_number(Decimal(str(value)))
+    if spec is not None and spec.type == "date":
+        return vn_date(dt.date.fromisoformat(value))
+    return str(value)
+
+
+def describe_changes(form: Form, old: Mapping[str, Any], new: Mapping[str, Any] | None) -> list[str]:
+    """«label» old → new for each field that differs (a list form: its row count, or that it changed)."""
+    new = new or {}
+    if form.layout == "list":
+        before, after = old.get("rows", []), new.get("rows", [])
+        if len(before) != len(after):
+            return [text("history", "row_count", old=len(before), new=len(after))]
+        return [text("history", "rows_changed")] if before != after else []
+    return [
+        text("history", "change", label=spec.label, old=_shown(form, spec.key, old.get(spec.key)),
+             new=_shown(form, spec.key, new.get(spec.key)))
+        for spec in form.fields
+        if old.get(spec.key) != new.get(spec.key)
+    ]  # fmt: skip
+
+
+def _keep_accepted(
+    form: Form, report: ReportStatus, accepted: Accepted, today_sheet: _Evaluation | None, today: dt.date
+) -> dt.date | None:
+    """A report once seen complete stays complete with its first-seen date. What the sheet shows
+    now, if it differs, becomes a finding for the office; returns since when it differs."""
+    report.submitted_on = accepted.first_complete_on
+    report.status = COMPLETE_ON_TIME if accepted.first_complete_on <= report.deadline else COMPLETE_LATE
+    if today_sheet is None:  # the sheet could not be read: judged from memory
+        _restore(form, report, accepted)
+        return accepted.changed_on
+    now_plain: dict[str, Any] | None = None
+    if today_sheet.complete:
+        _show(form, report, today_sheet.records)
+        report.findings = list(today_sheet.findings)
+        now_plain = accepted_values(form, report)
+    else:
+        if today_sheet.records:
+            shown = ReportStatus(report.unit_id, report.form_key, report.period, report.deadline, report.status)
+            _show(form, shown, today_sheet.records)
+            now_plain = accepted_values(form, shown)
+        _restore(form, report, accepted)
+        report.findings = [f for f in today_sheet.findings if not f.blocking]
+    if now_plain == accepted.values:
+        return None
+    since = accepted.changed_on if accepted.changed_on and accepted.changed_on <= today else today
+    changes = describe_changes(form, accepted.values, now_plain)
+    code = "submitted_data_changed" if today_sheet.complete else "submitted_data_removed"
+    tab = form.tab
+    report.findings.append(
+        Finding(
+            report.unit_id,
+            code,
+            finding_text(
+                code,
+                period=report.period.label,
+                tab=tab,
+                submitted=vn_date(accepted.first_complete_on),
+                since=vn_date(since),
+                changes="; ".join(changes),
+                changes_colon=(": " + "; ".join(changes)) if changes else "",
+            ),
+            severity="medium",
+            blocking=False,
+            form_key=form.key,
+            period_id=report.period.id,
+            tab=tab,
+        )
+    )
+    return since
+
+
 def judge_report(
     config: Config,
     unit: Unit,
@@ -106,109 +317,90 @@ def judge_report(
     deadline: dt.date,
     reading: UnitReading,
     today: dt.date,
-    remembered: dt.date | None,
-    new_unit: bool,
-) -> ReportStatus:
-    """The status of one report; ``remembered`` is when the service first saw it complete, and
-    ``new_unit`` says the service had not read this unit's sheet before today."""
+    accepted: Accepted | None,
+    onboarding: bool,
+) -> tuple[ReportStatus, dt.date | None]:
+    """The status of one report, and since when an accepted report's sheet shows other values.
+
+    ``accepted`` is the report as first seen complete (trusted: not after today); ``onboarding``
+    says this is the service's first reading of the unit and the deadline passed before it first
+    tried to read it, so the unit's own report date may stand in for the day it was submitted.
+    """
     form = config.form(form_key)
     report = ReportStatus(unit.id, form_key, period, deadline, status=MISSING)
-    form_reading = reading.forms.get(form_key)
-    records = form_reading.records.get(period.id, []) if form_reading else []
-    if not records:
+    if reading.problem is not None:
+        report.sheet_read = False
+        if accepted is not None:
+            return report, _keep_accepted(form, report, accepted, None, today)
+        report.status = UNREADABLE
+        report.overdue = today > deadline
+        return report, None
+    today_sheet = _evaluate(config, unit, form, period, reading, today)
+    if accepted is not None:
+        return report, _keep_accepted(form, report, accepted, today_sheet, today)
+    if not today_sheet.records:
         report.status = NOT_YET_DUE if today <= deadline else MISSING
         report.overdue = today > deadline
-        return report
-
-    for record in records:
-        report.findings.extend(record.findings)
-        for rule in config.rules_for(form_key):
-            found = check_rule(rule, form, record.values, record.cells, unit.id, period.id, form_reading.tab)
-            if found:
-                report.findings.append(found)
-    if form.layout == "list":
-        report.rows = [r.values for r in records]
-        if len(records) < form.min_rows:
-            report.findings.append(
-                Finding(
-                    unit.id,
-                    "too_few_rows",
-                    finding_text(
-                        "too_few_rows",
-                        period=period.label,
-                        tab=form_reading.tab,
-                        count=len(records),
-                        min_rows=form.min_rows,
-                    ),
-                    form_key=form_key,
-                    period_id=period.id,
-                    tab=form_reading.tab,
-                )
-            )
-    else:
-        report.values = records[-1].values
-
-    complete = not form_reading.missing_required and not any(f.blocking for f in report.findings)
-    if not complete:
+        return report, None
+    report.findings = today_sheet.findings
+    _show(form, report, today_sheet.records)
+    if not today_sheet.complete:
         report.status = INCOMPLETE
         report.overdue = today > deadline
-        return report
-    report.submitted_on = _submitted_on(records, today, remembered, new_unit)
+        return report, None
+    # The day the service first saw it complete; the unit's own report date only for a report
+    # whose deadline passed before the service ever tried to read the unit (it was not there to see).
+    report.submitted_on = max(today_sheet.report_dates) if onboarding and today_sheet.report_dates else today
     report.status = COMPLETE_ON_TIME if report.submitted_on <= deadline else COMPLETE_LATE
-    return report
-
-
-def _submitted_on(records: list, today: dt.date, remembered: dt.date | None, new_unit: bool) -> dt.date:
-    """When the report counts as submitted.
-
-    The first day the service saw it complete; the first time the service reads a unit's sheet,
-    the unit's own report date stands in for what was already there, since the service was not
-    there to see it arrive.
-    """
-    if remembered is not None and remembered <= today:
-        return remembered
-    if new_unit:
-        dates = [r.report_date for r in records if r.report_date is not None and r.report_date <= today]
-        if dates:
-            return max(dates)
-    return today
+    return report, None
 
 
 def judge(
     config: Config,
     readings: dict[str, UnitReading],
     today: dt.date,
-    first_complete: dict[Key, dt.date],
-    units_read: dict[str, dt.date],
+    memory: Memory,
     unit_ids: list[str] | None = None,
 ) -> Judgement:
-    """Judge every unit (or those in ``unit_ids``) on ``today``.
-
-    ``first_complete`` is when each report was first seen complete, ``units_read`` when each
-    unit's sheet was first read; dates after ``today`` (a preview run) are not trusted.
-    """
+    """Judge every unit (or those in ``unit_ids``) on ``today``, from today's readings and memory."""
     working = WorkingDays(config.calendar)
     in_view = {kind: periods_in_view(kind, config.calendar, today, working) for kind in (*STANDARD, "ad_hoc")}
     reports: list[ReportStatus] = []
     unit_findings: list[Finding] = []
-    newly_complete: dict[Key, dt.date] = {}
+    newly_accepted: dict[Key, Accepted] = {}
+    changes_seen: dict[Key, dt.date | None] = {}
+    unreadable: dict[str, dt.date] = {}
     for unit in config.units:
         if unit_ids is not None and unit.id not in unit_ids:
             continue
         reading = readings.get(unit.id, UnitReading(unit.id))
         unit_findings.extend(reading.findings)
-        first_read = units_read.get(unit.id)
-        new_unit = first_read is None or first_read >= today
+        if reading.problem is not None:
+            since = memory.unreadable_since.get(unit.id)
+            unreadable[unit.id] = since if since is not None and since <= today else today
+        first_tried = memory.first_tried.get(unit.id)
+        first_tried = today if first_tried is None or first_tried > today else first_tried
+        first_read = memory.first_read.get(unit.id)
+        # The unit's own report dates stand in only for what its sheet already held when the
+        # service first read it, and only for periods already past due when it first tried.
+        first_reading = first_read is None or first_read >= today
         for form_key, kinds in owed_forms(config, unit).items():
             for period, deadline in _periods(kinds, in_view):
                 key = (unit.id, form_key, period.id)
-                remembered = first_complete.get(key)
-                trusted = remembered if remembered is not None and remembered <= today else None
-                report = judge_report(config, unit, form_key, period, deadline, reading, today, trusted, new_unit)
+                remembered = memory.accepted.get(key)
+                trusted = remembered if remembered is not None and remembered.first_complete_on <= today else None
+                report, changed = judge_report(
+                    config, unit, form_key, period, deadline, reading, today, trusted,
+                    first_reading and deadline < first_tried,
+                )  # fmt: skip
                 reports.append(report)
-                if report.complete and trusted is None:
-                    newly_complete[key] = report.submitted_on
-    return Judgement(today, reports, summarise(reports), unit_findings, newly_complete)
+                if trusted is None and report.complete:
+                    newly_accepted[key] = Accepted(report.submitted_on, accepted_values(config.form(form_key), report))
+                elif trusted is not None and changed != trusted.changed_on:
+                    changes_seen[key] = changed
+    return Judgement(
+        today, reports, summarise(reports), unit_findings, newly_accepted, changes_seen, unreadable
+    )
 
 
 def summarise(reports: list[ReportStatus]) -> list[PeriodSummary]:
@@ -219,6 +411,7 @@ def summarise(reports: list[ReportStatus]) -> list[PeriodSummary]:
         summary = summaries.setdefault(key, PeriodSummary(report.form_key, report.period, report.deadline))
         summary.expected += 1
         summary.submitted += report.status in (COMPLETE_ON_TIME, COMPLETE_LATE, INCOMPLETE)
+        summary.unreadable += report.status == UNREADABLE
         summary.complete += report.complete
         summary.on_time += report.status == COMPLETE_ON_TIME
         summary.late += report.status == COMPLETE_LATE

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
 
 PeriodType = Literal["monthly", "six_monthly", "yearly", "ad_hoc"]
@@ -17,7 +18,33 @@ COMPLETE_ON_TIME = "complete_on_time"
 COMPLETE_LATE = "complete_late"
 INCOMPLETE = "incomplete"
 MISSING = "missing"
-STATUSES = (NOT_YET_DUE, COMPLETE_ON_TIME, COMPLETE_LATE, INCOMPLETE, MISSING)
+# The unit's sheet could not be read and the report was never seen complete: neither late nor missing.
+UNREADABLE = "unreadable"
+STATUSES = (NOT_YET_DUE, COMPLETE_ON_TIME, COMPLETE_LATE, INCOMPLETE, MISSING, UNREADABLE)
+Key = tuple[str, str, str]  # unit id, form key, period id
+
+
+def plain_value(value: Any) -> Any:
+    """A typed cell value as the store keeps it: Decimal as its text, dates ISO, the rest as is."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def plain_values(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: plain_value(value) for key, value in values.items()}
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A report the service once saw complete: on which day, the values it held then (plain), and
+    since when its sheet no longer shows them (None while it does)."""
+
+    first_complete_on: dt.date
+    values: dict[str, Any]
+    changed_on: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +92,7 @@ class ReportStatus:
     findings: list[Finding] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)
+    sheet_read: bool = True  # False: judged from memory, the sheet could not be read today
 
     @property
     def complete(self) -> bool:
@@ -86,6 +114,7 @@ class PeriodSummary:
     incomplete: int = 0
     missing: int = 0
     not_yet_due: int = 0
+    unreadable: int = 0
 
     def rate(self, count: int) -> float:
         """Share of the expected units, in percent (0 when nothing is expected)."""
@@ -100,7 +129,12 @@ class Judgement:
     reports: list[ReportStatus]
     summaries: list[PeriodSummary]
     unit_findings: list[Finding]
-    first_complete: dict[tuple[str, str, str], dt.date] = field(default_factory=dict)
+    # For the store: reports seen complete for the first time today, with their plain values,
+    # and the day a change to an accepted report was first seen (None: it shows its values again).
+    newly_accepted: dict[Key, Accepted] = field(default_factory=dict)
+    changes_seen: dict[Key, dt.date | None] = field(default_factory=dict)
+    # Units whose sheet could not be read today, and the first day of that unbroken spell.
+    unreadable_since: dict[str, dt.date] = field(default_factory=dict)
 
     def findings(self, unit_id: str | None = None) -> list[Finding]:
         """Unit-level findings, then each report's, optionally for one unit."""

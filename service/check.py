@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from typing import Any
 
-from rules.judge import judge, owed_tabs, read_unit
+from rules.judge import Memory, UnitReading, judge, owed_tabs, read_unit
 from rules.messages import status_text, text
-from rules.model import Finding, Judgement, Period, ReportStatus
+from rules.model import Accepted, Finding, Judgement, Period, ReportStatus, plain_values
 from settings.schema import Config
-from store import ReportRow, Store
+from store import AcceptedReport, ReportRow, Store
+from store.db import to_json
 from sync.factory import build_source
 from sync.source import Source
 
@@ -34,12 +36,20 @@ def collect(
         readings[fetch.unit_id] = read_unit(config, fetch)
         if fetch.problem is None:
             read_ok.append(fetch.unit_id)
-    seen = store.units_seen()
-    first_complete = {k: a.first_complete_on for k, a in store.accepted_reports().items()}
-    units_read = {u: s.first_read_on for u, s in seen.items() if s.first_read_on is not None}
-    judgement = judge(config, readings, today, first_complete, units_read, unit_ids)
-    store.record_accepted({k: (d, {}) for k, d in judgement.first_complete.items()})
+    accepted, units_seen = store.accepted_reports(), store.units_seen()
+    memory = Memory(
+        accepted={k: Accepted(a.first_complete_on, a.values, a.changed_on) for k, a in accepted.items()},
+        first_tried={u: seen.first_tried_on for u, seen in units_seen.items()},
+        first_read={u: seen.first_read_on for u, seen in units_seen.items() if seen.first_read_on},
+        unreadable_since={u: seen.unreadable_since for u, seen in units_seen.items() if seen.unreadable_since},
+    )
+    judgement = judge(config, readings, today, memory, unit_ids)
+    store.record_accepted(
+        {k: AcceptedReport(a.first_complete_on, a.values) for k, a in judgement.newly_accepted.items()},
+        judgement.changes_seen,
+    )
     store.record_units_seen([u.id for u in units], read_ok, today)
+    record_history(config, store, readings, today)
     store.save_report_statuses(
         ReportRow(r.unit_id, r.form_key, r.period.id, r.period.label, r.deadline, r.status, r.submitted_on,
                   len(r.findings), r.unit_id in read_ok, today)
@@ -47,6 +57,24 @@ def collect(
     )  # fmt: skip
     store.start_run(command, today)
     return judgement
+
+
+def record_history(config: Config, store: Store, readings: dict[str, UnitReading], today: dt.date) -> int:
+    """Keep every distinct content of each form tab read today (rows in sheet order, each with its
+    period and plain values); an unchanged tab adds nothing. Returns how many versions were added."""
+    versions = []
+    for unit_id, reading in readings.items():
+        if reading.problem is not None:
+            continue
+        for form_key, form_reading in reading.forms.items():
+            rows = [
+                {"period": period_id, "values": plain_values(record.values)}
+                for period_id, records in form_reading.records.items()
+                for record in records
+            ]
+            digest = hashlib.sha256(to_json(rows).encode("utf-8")).hexdigest()
+            versions.append((unit_id, form_key, digest, rows))
+    return store.add_tab_versions(versions, today)
 
 
 def short_label(period: Period) -> str:
@@ -108,6 +136,7 @@ def judgement_as_dict(config: Config, judgement: Judgement) -> dict[str, Any]:
                         "incomplete",
                         "missing",
                         "not_yet_due",
+                        "unreadable",
                     )
                 },
                 "submitted_rate": s.rate(s.submitted),
@@ -165,7 +194,7 @@ def render_text(config: Config, judgement: Judgement) -> str:
                     "summary",
                     **{
                         k: getattr(summary, k)
-                        for k in ("expected", "submitted", "complete", "on_time", "late", "missing")
+                        for k in ("expected", "submitted", "complete", "on_time", "late", "missing", "unreadable")
                     },
                 )
             )

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from consolidation.figures import unreadable_unit_ids
+from consolidation.figures import read_failures
 from delivery.message import Outgoing, build_message
 from delivery.render import Rendered, render_email
 from delivery.schedule import PlannedEmail, plan
@@ -47,7 +47,8 @@ class RunOutcome:
     cancelled: int = 0
     waiting_errors: list[tuple[str, str]] = field(default_factory=list)
     given_up: list[tuple[str, str]] = field(default_factory=list)
-    unreadable: list[str] = field(default_factory=list)
+    unit_faults: dict[str, str] = field(default_factory=dict)  # unit id → why its sheet was unread
+    service_faults: dict[str, str] = field(default_factory=dict)
     delivery_seconds: float = 0.0
 
     def summary(self) -> str:
@@ -65,6 +66,12 @@ class RunOutcome:
             lines.append(f"  claimed or sent by another run meanwhile, skipped: {self.taken_elsewhere}")
         if self.cancelled:
             lines.append(f"  queued earlier and no longer due, cancelled: {self.cancelled}")
+        if self.unit_faults:
+            faults = ", ".join(f"{u} ({code})" for u, code in sorted(self.unit_faults.items()))
+            lines.append(f"  sheets the units must fix (each unit is told once): {faults}")
+        if self.service_faults:
+            faults = ", ".join(f"{u} ({code})" for u, code in sorted(self.service_faults.items()))
+            lines.append(f"  sheets the service could not read (the office is told): {faults}")
         lines += [f"  still queued: {key}: {error}" for key, error in self.waiting_errors]
         lines += [f"  given up after mail.max_attempts: {key}: {error}" for key, error in self.given_up]
         return "\n".join(lines)
@@ -182,7 +189,9 @@ def run_job(
     judgement = collect(config, today, store, source=source, command="run")
     transport = transport or build_transport(config, dry_run)
     outcome = RunOutcome(today, transport.name, dry_run)
-    outcome.unreadable = sorted(unreadable_unit_ids(judgement))
+    failures = read_failures(judgement)
+    outcome.unit_faults = {u: f.code for u, f in failures.unit_faults.items()}
+    outcome.service_faults = {u: code for code, ids in failures.service_faults.items() for u in ids}
     planned = plan(config, judgement, store.ledger_view(today))
     outcome.due.update(e.kind for e in planned)
     outcome.cancelled = store.cancel_queued_except({e.key for e in planned})
@@ -224,9 +233,9 @@ def run_command(config: Config, today: dt.date, dry_run: bool = False) -> str:
             f"{len(outcome.waiting_errors)} email(s) could not be delivered and stay queued for the next run,"
             f" {len(outcome.given_up)} given up\n" + outcome.summary()
         )
-    if outcome.unreadable:
+    if outcome.service_faults:
         raise SourceError(
-            f"the sheets of {len(outcome.unreadable)} unit(s) could not be read this run"
-            f" ({', '.join(outcome.unreadable)}); the others were judged and mailed\n" + outcome.summary()
+            outcome.summary() + f"\nthe service could not read the sheets of {len(outcome.service_faults)} unit(s)"
+            f" ({', '.join(sorted(outcome.service_faults))}); the others were judged and mailed"
         )
     return outcome.summary()

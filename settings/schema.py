@@ -299,6 +299,9 @@ class Mail(Strict):
         description="a consolidated report or digest missed by cron still goes out this many days late",
     )
     max_attempts: int = Field(10, ge=1, le=100, description="after this many failed tries an email is given up")
+    technician_email: Email | None = Field(
+        None, description="also told when the service itself cannot read the sheets (a key refused, a quota spent)"
+    )
     reminders: Reminders = Reminders()
 
 

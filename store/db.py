@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -50,14 +50,17 @@ def to_json(value: Any) -> str:
 class UnitSeen:
     first_tried_on: dt.date
     first_read_on: dt.date | None
+    unreadable_since: dt.date | None  # the first day of the current spell of failed reads
 
 
 @dataclass(frozen=True)
 class AcceptedReport:
-    """A report the service once saw complete: when, and what it held then (JSON-ready values)."""
+    """A report the service once saw complete: when, what it held then (JSON-ready values), and
+    since when its sheet shows other values (None while it shows them)."""
 
     first_complete_on: dt.date
-    accepted: dict[str, Any]
+    values: dict[str, Any]
+    changed_on: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,10 @@ class TabVersion:
     rows: list[dict[str, Any]]
     read_on: dt.date
     read_at: str
+
+
+def _day(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
 
 
 def _check_file(path: Path) -> None:
@@ -231,15 +238,16 @@ class Store(LedgerQueries):
 
     # --- units --------------------------------------------------------------------------------
     def units_seen(self) -> dict[str, UnitSeen]:
-        rows = self.connection.execute("SELECT unit_id, first_tried_on, first_read_on FROM units_seen")
-        return {
-            u: UnitSeen(dt.date.fromisoformat(tried), dt.date.fromisoformat(read) if read else None)
-            for u, tried, read in rows
-        }
+        rows = self.connection.execute(
+            "SELECT unit_id, first_tried_on, first_read_on, unreadable_since FROM units_seen"
+        )
+        return {u: UnitSeen(_day(tried), _day(read), _day(since)) for u, tried, read, since in rows}  # type: ignore[arg-type]
 
     def record_units_seen(self, tried: Iterable[str], read: Iterable[str], today: dt.date) -> None:
-        """The earliest day each unit was tried and read (a preview with a later --today never wins)."""
+        """The earliest day each unit was tried and read (a preview with a later --today never
+        wins), and since when a unit tried but not read has been unreadable."""
         day = today.isoformat()
+        read = set(read)
         with self.transaction():
             self.connection.executemany(
                 "INSERT INTO units_seen (unit_id, first_tried_on) VALUES (?, ?) ON CONFLICT (unit_id)"
@@ -247,25 +255,40 @@ class Store(LedgerQueries):
                 [(u, day) for u in tried],
             )
             self.connection.executemany(
-                "UPDATE units_seen SET first_read_on = min(coalesce(first_read_on, ?), ?) WHERE unit_id = ?",
+                "UPDATE units_seen SET first_read_on = min(coalesce(first_read_on, ?), ?), unreadable_since = NULL"
+                " WHERE unit_id = ?",
                 [(day, day, u) for u in read],
+            )
+            self.connection.executemany(
+                "UPDATE units_seen SET unreadable_since = coalesce(unreadable_since, ?) WHERE unit_id = ?",
+                [(day, u) for u in tried if u not in read],
             )
 
     # --- accepted reports ------------------------------------------------------------------
     def accepted_reports(self) -> dict[Key, AcceptedReport]:
         rows = self.connection.execute(
-            "SELECT unit_id, form_key, period_id, first_complete_on, accepted FROM accepted_reports"
+            "SELECT unit_id, form_key, period_id, first_complete_on, accepted, changed_on FROM accepted_reports"
         )
-        return {(u, f, p): AcceptedReport(dt.date.fromisoformat(d), json.loads(a)) for u, f, p, d, a in rows}
+        return {
+            (u, f, p): AcceptedReport(dt.date.fromisoformat(d), json.loads(a), dt.date.fromisoformat(c) if c else None)
+            for u, f, p, d, a, c in rows
+        }
 
-    def record_accepted(self, reports: dict[Key, tuple[dt.date, dict[str, Any]]]) -> None:
-        """Remember reports first seen complete; only an earlier sighting replaces a record."""
+    def record_accepted(
+        self, reports: Mapping[Key, AcceptedReport], changes: Mapping[Key, dt.date | None] | None = None
+    ) -> None:
+        """Remember reports first seen complete (only an earlier sighting replaces a record), and
+        since when an accepted report's sheet shows other values (None: it shows them again)."""
         with self.transaction():
             self.connection.executemany(
-                "INSERT INTO accepted_reports VALUES (?, ?, ?, ?, ?) ON CONFLICT (unit_id, form_key, period_id)"
-                " DO UPDATE SET first_complete_on = excluded.first_complete_on, accepted = excluded.accepted"
-                " WHERE excluded.first_complete_on < first_complete_on",
-                [(u, f, p, day.isoformat(), to_json(values)) for (u, f, p), (day, values) in reports.items()],
+                "INSERT INTO accepted_reports VALUES (?, ?, ?, ?, ?, NULL) ON CONFLICT (unit_id, form_key, period_id)"
+                " DO UPDATE SET first_complete_on = excluded.first_complete_on, accepted = excluded.accepted,"
+                " changed_on = NULL WHERE excluded.first_complete_on < first_complete_on",
+                [(u, f, p, a.first_complete_on.isoformat(), to_json(a.values)) for (u, f, p), a in reports.items()],
+            )
+            self.connection.executemany(
+                "UPDATE accepted_reports SET changed_on = ? WHERE unit_id = ? AND form_key = ? AND period_id = ?",
+                [(day.isoformat() if day else None, u, f, p) for (u, f, p), day in (changes or {}).items()],
             )
 
     # --- last judgement ----------------------------------------------------------------------
@@ -344,6 +367,4 @@ class Store(LedgerQueries):
             " WHERE unit_id = ? AND (? IS NULL OR form_key = ?) ORDER BY form_key, id",
             (unit_id, form_key, form_key),
         )
-        return [
-            TabVersion(i, u, f, h, json.loads(r), dt.date.fromisoformat(d), a) for i, u, f, h, r, d, a in rows
-        ]
+        return [TabVersion(i, u, f, h, json.loads(r), dt.date.fromisoformat(d), a) for i, u, f, h, r, d, a in rows]

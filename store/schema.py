@@ -23,7 +23,8 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS units_seen (
     unit_id TEXT PRIMARY KEY,
     first_tried_on TEXT NOT NULL,
-    first_read_on TEXT
+    first_read_on TEXT,
+    unreadable_since TEXT
 );
 -- A report once seen complete: when, and the values accepted then (JSON).
 CREATE TABLE IF NOT EXISTS accepted_reports (
@@ -32,6 +33,7 @@ CREATE TABLE IF NOT EXISTS accepted_reports (
     period_id TEXT NOT NULL,
     first_complete_on TEXT NOT NULL,
     accepted TEXT NOT NULL DEFAULT '{}',
+    changed_on TEXT,
     PRIMARY KEY (unit_id, form_key, period_id)
 );
 -- The last judgement of every report: what `status` shows, and what an unreadable day keeps.
@@ -136,7 +138,7 @@ def _initial(connection: sqlite3.Connection) -> None:
             connection.execute(statement)
     if "units_read" in legacy:
         connection.execute(
-            "INSERT OR IGNORE INTO units_seen SELECT unit_id, first_read_on, first_read_on FROM units_read"
+            "INSERT OR IGNORE INTO units_seen SELECT unit_id, first_read_on, first_read_on, NULL FROM units_read"
         )
         connection.execute("DROP TABLE units_read")
     if "submissions" in legacy:

@@ -13,6 +13,7 @@ from main import cli
 from tests.conftest import REPO, SAMPLE_TODAY, write_config
 
 ON, LATE, INC, MISS, NYD = "complete_on_time", "complete_late", "incomplete", "missing", "not_yet_due"
+UNR = "unreadable"
 MONTHS = ["2023-M02", "2023-M03", "2023-M04", "2023-M05", "2023-M06", "2023-M07"]
 
 
@@ -37,7 +38,8 @@ EXPECTED = {
     "943": topic(ON, LATE) | {"exemplary_people/2023-Y": ON} | monthly(ON, ON, ON, ON, LATE, ON),
     "944": topic(ON, INC) | {"exemplary_people/2023-Y": INC} | monthly(ON, ON, ON, ON, ON, INC),
     "945": topic(ON, INC) | {"exemplary_people/2023-Y": ON} | monthly(*[ON] * 6),
-    "946": topic(MISS, MISS) | {"exemplary_people/2023-Y": NYD} | monthly(*[MISS] * 6),
+    # No workbook at all: unreadable, never "missing" (the unit is told once what to fix).
+    "946": {k: UNR for k in topic(UNR, UNR) | {"exemplary_people/2023-Y": UNR} | monthly(*[UNR] * 6)},
     "947": topic(ON, ON) | {"exemplary_people/2023-Y": ON} | monthly(*[ON] * 6),
     "948": topic(ON, INC) | {"exemplary_people/2023-Y": ON} | monthly(*[ON] * 6),
     "949": topic(MISS, ON) | {"exemplary_people/2023-Y": ON} | monthly(ON, ON, ON, ON, ON, MISS),
@@ -77,14 +79,8 @@ def test_every_sample_unit_has_its_expected_status(config_path):
 def test_summary_counts_per_period(config_path):
     data = check_json(config_path, "--today", SAMPLE_TODAY)
     h1 = next(s for s in data["summaries"] if s["form"] == "topic_report" and s["period"] == "2023-H1")
-    assert (h1["expected"], h1["submitted"], h1["complete"], h1["on_time"], h1["late"], h1["missing"]) == (
-        12,
-        11,
-        8,
-        7,
-        1,
-        1,
-    )
+    counts = ("expected", "submitted", "complete", "on_time", "late", "incomplete", "missing", "unreadable")
+    assert tuple(h1[k] for k in counts) == (12, 11, 8, 7, 1, 3, 0, 1)
     assert h1["on_time_rate"] == round(100 * 7 / 12, 1)
     assert h1["deadline"] == "2023-06-19"
 
@@ -175,15 +171,19 @@ def test_report_completed_after_the_unit_was_first_read_counts_from_the_day_it_w
     workbook = folder / "941-tp-soc-trang.xlsx"
     original = workbook.read_bytes()
     book = openpyxl.load_workbook(workbook)
-    sheet = book["Báo cáo chuyên đề"]
-    h1_row = next(c.row for c in sheet["A"] if c.value == "6 tháng đầu năm 2023")
-    sheet.delete_rows(h1_row)
+    sheet = book["Cam kết hằng tháng"]
+    july_row = next(c.row for c in sheet["A"] if c.value == "Tháng 7/2023")
+    sheet.delete_rows(july_row)
     book.save(workbook)
-    assert statuses(check_json(config_path, "--today", "2023-07-01"))["941"]["topic_report/2023-H1"] == MISS
+    first = statuses(check_json(config_path, "--today", "2023-07-01"))["941"]
+    assert first["commitment_monthly/2023-M07"] == NYD
     workbook.write_bytes(original)
-    # The service first saw the report complete on 20/07, after the deadline of 19/06: late,
-    # whatever date the unit typed in the sheet.
-    assert report_of(check_json(config_path, "--today", SAMPLE_TODAY), "941", "2023-H1") == (SAMPLE_TODAY, LATE)
+    # The service was there before the deadline of 18/07 and first saw the report complete on
+    # 20/07: late, whatever date the unit typed in the sheet.
+    seen = check_json(config_path, "--today", SAMPLE_TODAY)
+    assert report_of(seen, "941", "2023-M07", "commitment_monthly") == (SAMPLE_TODAY, LATE)
+    # Reports whose deadline had passed when the service first looked count from their own dates.
+    assert report_of(seen, "941", "2023-H1") == ("2023-06-16", ON)
 
 
 def test_a_unit_read_for_the_first_time_later_keeps_its_own_report_dates(tmp_path):

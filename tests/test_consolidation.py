@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import io
+import shutil
 from decimal import Decimal
 
 import openpyxl
@@ -14,8 +14,10 @@ from consolidation.figures import consolidate, outstanding_reports
 from consolidation.workbook import workbook_bytes
 from delivery.render import render_consolidated
 from delivery.schedule import AFTER_DEADLINE, PlannedEmail
-from rules.model import Finding
 from service.check import collect
+from settings import load_config
+from store import Store
+from tests.conftest import REPO, write_config
 
 M07 = [("commitment_monthly", "2023-M07")]
 
@@ -23,12 +25,6 @@ M07 = [("commitment_monthly", "2023-M07")]
 @pytest.fixture
 def judgement(config, store):
     return collect(config, dt.date(2023, 7, 20), store)
-
-
-def unreadable(judgement, unit_id: str, code: str = "permission_denied"):
-    """The same judgement, as if ``unit_id``'s sheet could not be read this time."""
-    finding = Finding(unit_id, code, "Chưa đọc được bảng tính vì chưa được chia sẻ.")
-    return dataclasses.replace(judgement, unit_findings=[*judgement.unit_findings, finding])
 
 
 def test_a_section_totals_every_numeric_key_indicator(config, judgement):
@@ -41,9 +37,9 @@ def test_a_section_totals_every_numeric_key_indicator(config, judgement):
     ]
     assert len(section.rows) == 12
     assert section.totals == [102, 102, 88]
-    assert [u.id for u in section.missing_units] == ["946", "949", "951"]
+    assert [u.id for u in section.missing_units] == ["949", "951"]
     assert [u.id for u in section.incomplete_units] == ["944"]
-    assert section.unreadable_units == []
+    assert [u.id for u in section.unreadable_units] == ["946"]  # it has no workbook
 
 
 def test_a_list_form_counts_its_rows(config, judgement):
@@ -53,18 +49,28 @@ def test_a_list_form_counts_its_rows(config, judgement):
     assert section.totals[0] == sum(len(r.report.rows) for r in section.rows)
 
 
-def test_units_whose_sheet_could_not_be_read_are_listed_apart_from_missing_ones(config, judgement):
-    judgement = unreadable(judgement, "949")
+def test_units_whose_sheet_could_not_be_read_are_listed_apart_from_missing_ones(tmp_path):
+    folder = tmp_path / "workbooks"
+    shutil.copytree(REPO / "samples" / "workbooks", folder)
+    (folder / "949-thanh-tri.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
+    config = load_config(write_config(tmp_path, source={"kind": "local", "folder": str(folder)}))
+    with Store.open(config.state_file) as store:
+        judgement = collect(config, dt.date(2023, 7, 20), store)
     [section] = consolidate(config, judgement, M07, "Số dòng").sections
 
-    assert [u.id for u in section.unreadable_units] == ["949"]
-    assert [u.id for u in section.missing_units] == ["946", "951"]
+    assert [u.id for u in section.unreadable_units] == ["946", "949"]
+    assert [u.id for u in section.missing_units] == ["951"]
+    summary = section.summary
+    assert (summary.missing, summary.unreadable) == (len(section.missing_units), len(section.unreadable_units))
+    assert summary.expected == sum(
+        getattr(summary, k) for k in ("complete", "incomplete", "missing", "unreadable", "not_yet_due")
+    )
     email = PlannedEmail(
         "after_deadline|2023-M07", AFTER_DEADLINE, ["x@example.com"], reports=M07, period_id="2023-M07"
     )
     text = render_consolidated(config, judgement, email).text
-    assert "Đơn vị chưa nộp: Hội LHPN huyện Long Phú; Hội LHPN huyện Trần Đề." in text
-    assert "Đơn vị chưa đọc được bảng tính (không tính là trễ hạn" in text
+    assert "Đơn vị chưa nộp: Hội LHPN huyện Trần Đề." in text
+    assert "Đơn vị chưa đọc được bảng tính (không tính là chưa nộp" in text
     assert "9. Hội LHPN huyện Thạnh Trị – Chưa đọc được bảng tính" in text
 
 

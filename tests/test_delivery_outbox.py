@@ -35,17 +35,17 @@ def test_the_shipped_config_fills_the_outbox_once_with_the_report_and_the_remind
     second = run_cli(path, SAMPLE_TODAY)
 
     assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
-    assert "written to the outbox: 7: 1 after_deadline, 6 reminder" in first.output
+    assert "written to the outbox: 7: 1 after_deadline, 5 reminder, 1 sheet_problem" in first.output
     assert "written to the outbox: 0" in second.output
     messages = outbox_messages(tmp_path / "outbox")
     assert [name.rsplit("_", 1)[0] for name in messages] == [
         "after_deadline_office",
         "reminder_944",
         "reminder_945",
-        "reminder_946",
         "reminder_948",
         "reminder_949",
         "reminder_951",
+        "sheet_problem_946",
     ]
     [report] = [m for m in messages.values() if m["To"] == OFFICE]
     assert [a.get_filename() for a in report.iter_attachments()] == ["tong-hop-sau-han-2023-m07-20230720.xlsx"]

@@ -113,14 +113,16 @@ def test_the_report_has_a_row_per_unit_with_status_date_and_key_indicators_and_t
         "12",
     ]
     assert units["Hội LHPN huyện Mỹ Tú"] == ["4", "Hội LHPN huyện Mỹ Tú", "Chưa đầy đủ", "", "9", "9", ""]
-    assert units["Hội LHPN huyện Long Phú"][2:] == ["Chưa nộp", "", "", "", ""]
+    assert units["Hội LHPN huyện Long Phú"][2:] == ["Chưa đọc được bảng tính", "", "", "", ""]
     [totals] = [cells for kind, cells in rows if kind == "totals"]
     assert totals == ["", "Tổng cộng", "102", "102", "88"]
     assert (
-        "đã nộp: 9 (75%); đầy đủ: 8 (66,7%); đúng hạn: 8 (66,7%); trễ hạn: 0; chưa đầy đủ: 1; chưa nộp: 3"
-        in report.text
+        "đã nộp: 9 (75%); đầy đủ: 8 (66,7%); đúng hạn: 8 (66,7%); trễ hạn: 0; chưa đầy đủ: 1; chưa nộp: 2;"
+        " chưa đọc được bảng tính: 1." in report.text
     )
-    assert "Đơn vị chưa nộp: Hội LHPN huyện Long Phú; Hội LHPN huyện Thạnh Trị; Hội LHPN huyện Trần Đề." in report.text
+    assert "Đơn vị chưa nộp: Hội LHPN huyện Thạnh Trị; Hội LHPN huyện Trần Đề." in report.text
+    assert "Đơn vị chưa đọc được bảng tính (không tính là chưa nộp; hệ thống sẽ đọc lại ở lần sau):" in report.text
+    assert "sẽ đọc lại ở lần sau): Hội LHPN huyện Long Phú." in report.text
     assert "Ô 'Cam kết hằng tháng'!E7 («Số CBCC-NLĐ thực hiện tốt cam kết») còn trống" in report.text
 
 
@@ -134,13 +136,8 @@ def test_the_xlsx_attachment_holds_summary_units_and_findings(tmp_path, smtp_ser
     summary = list(book["Tổng hợp"].iter_rows(values_only=True))
     header, row = summary[0], dict(zip(summary[0], summary[1], strict=True))
     assert len(summary) == 2 and "Số đơn vị phải nộp" in header
-    assert (row["Kỳ báo cáo"], row["Số đơn vị phải nộp"], row["Đã nộp"], row["Đầy đủ"], row["Chưa nộp"]) == (
-        "Tháng 7/2023",
-        12,
-        9,
-        8,
-        3,
-    )
+    counts = ("Kỳ báo cáo", "Số đơn vị phải nộp", "Đã nộp", "Đầy đủ", "Chưa nộp", "Chưa đọc được bảng tính")
+    assert tuple(row[k] for k in counts) == ("Tháng 7/2023", 12, 9, 8, 2, 1)
     units = list(book["Đơn vị"].iter_rows(values_only=True))
     by_unit = [dict(zip(units[0], r, strict=True)) for r in units[1:]]
     assert [r["Mã đơn vị"] for r in by_unit] == [*UNIT_NAMES, None]

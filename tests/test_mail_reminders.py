@@ -16,7 +16,6 @@ from tests.smtp_server import OFFICE, Received, mail_config, run_cli, running_se
 OWING = {
     "944": ["hlhpn.mytu@example.vn", "chutich.mytu@example.vn"],
     "945": ["hlhpn.culaodung@example.vn"],
-    "946": ["hlhpn.longphu@example.vn"],
     "948": ["hlhpn.nganam@example.vn"],
     "949": ["hlhpn.thanhtri@example.vn"],
     "951": ["hlhpn.trande@example.vn"],
@@ -29,9 +28,30 @@ def smtp_server(monkeypatch):
     yield from running_server(monkeypatch)
 
 
+SHEET_PROBLEM_SUBJECT = "Hệ thống chưa đọc được bảng tính báo cáo của đơn vị – "
+
+
 def reminders(messages: list[Received]) -> dict[str, Received]:
     """Reminders by their To header (the unit's first address)."""
-    return {m.message["To"].addresses[0].addr_spec: m for m in messages if m.message["To"] != OFFICE}
+    return {
+        m.message["To"].addresses[0].addr_spec: m
+        for m in messages
+        if m.message["To"] != OFFICE and not m.subject.startswith(SHEET_PROBLEM_SUBJECT)
+    }
+
+
+def test_a_unit_whose_workbook_is_missing_is_told_once_what_to_fix_and_never_reminded(tmp_path, smtp_server):
+    path = mail_config(tmp_path, smtp_server)
+    for today in (SAMPLE_TODAY, "2023-07-21", "2023-07-30", "2023-08-20"):
+        assert run_cli(path, today).exit_code == 0
+
+    to_long_phu = [m for m in smtp_server.messages if "hlhpn.longphu@example.vn" in m.rcpt_tos]
+    assert [m.subject for m in to_long_phu] == [SHEET_PROBLEM_SUBJECT + "Hội LHPN huyện Long Phú"]
+    text = to_long_phu[0].text
+    assert "Từ ngày 20/07/2023, hệ thống theo dõi báo cáo" in text
+    assert "Không tìm thấy bảng tính của đơn vị (tệp 946-long-phu.xlsx)." in text
+    assert "Cách khắc phục: Đề nghị đơn vị gửi lại tệp bảng tính báo cáo" in text
+    assert "Chưa nộp" not in text and "quá hạn" not in text
 
 
 def to_unit(messages: list[Received], unit_id: str) -> Received:
@@ -80,7 +100,7 @@ def test_reminders_go_only_to_units_whose_report_is_not_complete(tmp_path, smtp_
     assert sorted(received) == sorted(addresses[0] for addresses in OWING.values())
     for unit_id, addresses in OWING.items():
         assert to_unit(smtp_server.messages, unit_id).message["To"].addresses[-1].addr_spec == addresses[-1]
-    assert len(smtp_server.messages) == 1 + len(OWING)
+    assert len(smtp_server.messages) == 1 + len(OWING) + 1  # the report, the reminders, 946's sheet notice
 
 
 def test_a_reminder_names_each_period_its_deadline_the_sheet_and_every_missing_cell(tmp_path, smtp_server):
@@ -106,10 +126,10 @@ def test_a_reminder_names_each_period_its_deadline_the_sheet_and_every_missing_c
 def test_one_email_per_unit_groups_every_report_it_owes(tmp_path, smtp_server):
     run_cli(mail_config(tmp_path, smtp_server), SAMPLE_TODAY)
 
-    long_phu = to_unit(smtp_server.messages, "946")
-    assert long_phu.subject.endswith("và 7 báo cáo khác đã quá hạn 2 ngày – Hội LHPN huyện Long Phú")
-    assert "8 báo cáo sau đây chưa hoàn thành" in long_phu.text
-    assert long_phu.text.count("Chưa có số liệu của kỳ này") == 8
+    tran_de = to_unit(smtp_server.messages, "951")
+    assert tran_de.subject.endswith("và 5 báo cáo khác đã quá hạn 2 ngày – Hội LHPN huyện Trần Đề")
+    assert "6 báo cáo sau đây chưa hoàn thành" in tran_de.text
+    assert tran_de.text.count("Chưa có số liệu của kỳ này") == 6
 
 
 def test_a_unit_with_nothing_late_is_reminded_seven_days_before_the_deadline(tmp_path, smtp_server):
@@ -131,8 +151,8 @@ def test_a_run_ten_days_after_a_missed_week_sends_one_reminder_per_unit_the_late
 
     assert result.exit_code == 0, result.output
     later = reminders(smtp_server.messages[first:])
-    assert sorted(later) == sorted(OWING[u][0] for u in ("944", "946", "949", "951"))
-    assert len(smtp_server.messages) - first == 4
+    assert sorted(later) == sorted(OWING[u][0] for u in ("944", "949", "951"))
+    assert len(smtp_server.messages) - first == 3  # 946 was told once of its missing workbook
     for message in later.values():
         assert message.subject.startswith("Báo cáo Tháng 7/2023") and "đã quá hạn 12 ngày – " in message.subject
     with sqlite3.connect(tmp_path / "state.sqlite3") as db:

@@ -40,13 +40,13 @@ def received(folder) -> list[email.message.EmailMessage]:
     return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in sorted(folder.glob("*.eml"))]
 
 
-def test_unshared_sheet_is_reported_apart_and_the_run_exits_4(tmp_path, google, private_key_pem):
+def test_an_unshared_sheet_is_reported_apart_and_its_unit_told_what_to_do(tmp_path, google, private_key_pem):
     path, ids = google_config(tmp_path, google, private_key_pem)
     google.fake.spreadsheets[ids["945-cu-lao-dung.xlsx"]].shared_with = {"someone@example.vn"}
     result = CliRunner().invoke(cli, ["--config", str(path), "run", "--today", SAMPLE_TODAY])
     batch_gets = google.fake.count("batch_get")
-    assert result.exit_code == 4, result.output
-    assert "945" in result.output
+    assert result.exit_code == 0, result.output  # the units' own problems: they are told, the run went well
+    assert "945 (permission_denied)" in result.output
     # One batchGet per configured spreadsheet (the 11 workbooks and 946's, which does not
     # exist), plus a second, narrower read for 950 (tab titled in other case) and 951 (tab missing).
     assert batch_gets == len(ids) + 1 + 2
@@ -57,10 +57,11 @@ def test_unshared_sheet_is_reported_apart_and_the_run_exits_4(tmp_path, google, 
     body = office[0].get_body(("plain",)).get_content()
     assert "bao-cao@soc-trang-test.iam.gserviceaccount.com" in body  # the share-with-this-account finding
     reminders = {m["To"]: m.get_body(("plain",)).get_content() for m in messages if m not in office}
-    # The unit that has not shared its sheet is told exactly what to do.
-    assert (
-        f"chia sẻ bảng tính cho tài khoản {BOT} với quyền Người xem (Viewer)" in reminders["hlhpn.culaodung@example.vn"]
-    )
+    # The unit that has not shared its sheet is told exactly what to do, and nothing is called late.
+    notice = reminders["hlhpn.culaodung@example.vn"]
+    assert f"chia sẻ bảng tính cho tài khoản {BOT} với quyền Người xem (Viewer)" in notice
+    assert "Cách khắc phục: Đề nghị đơn vị mở bảng tính, bấm «Chia sẻ»" in notice
+    assert "quá hạn" not in notice
     assert "'Báo cáo chuyên đề'!G3" in reminders["hlhpn.mytu@example.vn, chutich.mytu@example.vn"]
 
 
@@ -70,8 +71,8 @@ def test_rerun_sends_nothing_and_reads_no_unchanged_sheet(tmp_path, google, priv
     before = google.fake.count("batch_get")
     second = CliRunner().invoke(cli, ["--config", str(path), "run", "--today", SAMPLE_TODAY])
     after = google.fake.count("batch_get")
-    # 946's spreadsheet does not exist (404): unreadable both times, so both runs exit 4.
-    assert (first.exit_code, second.exit_code) == (4, 4), first.output + second.output
+    # 946's spreadsheet does not exist (404): unreadable both times; the unit's to fix, so exit 0.
+    assert (first.exit_code, second.exit_code) == (0, 0), first.output + second.output
     # Unchanged spreadsheets are judged from their stored grids; only 946's, never read, is asked again.
     assert after == before + 1
     assert "due: 0 email(s)" in second.output

@@ -68,6 +68,11 @@ def ascii_fold(text: str) -> str:
     return _SPACE.sub(" ", stripped.replace("đ", "d")).strip()
 
 
+def vn_date(day: dt.date | None) -> str:
+    """dd/mm/yyyy, the way Vietnamese offices write dates."""
+    return day.strftime("%d/%m/%Y") if day else ""
+
+
 def clean_text(value: Any) -> str:
     """Text as it should be stored and shown: NFC, trimmed, inner whitespace collapsed."""
     return _SPACE.sub(" ", unicodedata.normalize("NFC", str(value))).strip()
