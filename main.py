@@ -124,5 +124,33 @@ def run(config: Config, today: str | None, dry_run: bool) -> None:
     click.echo(run_command(config, _today(today, config), dry_run))
 
 
+@cli.command()
+@click.argument("unit_id", metavar="UNIT")
+@click.option("--form", "form_key", help="Only this form (its key in config).")
+@click.option("--period", "period_id", help="Only this period (its id, e.g. 2023-M07, 2023-H1, 2023-Y).")
+@pass_config
+def history(config: Config, unit_id: str, form_key: str | None, period_id: str | None) -> None:
+    """Show what the service saw in a unit's sheet, read by read: periods that appeared or went,
+    and values that changed, old → new.
+
+    \b
+    Example:
+        python main.py history 941
+        python main.py history 941 --form commitment_monthly --period 2023-M08
+    """
+    from service.history import history_text
+    from store import Store
+
+    if unit_id not in {u.id for u in config.units}:
+        raise click.BadParameter(f"no unit with id {unit_id!r} in config", param_hint="UNIT")
+    if form_key and form_key not in {f.key for f in config.forms}:
+        raise click.BadParameter(f"no form with key {form_key!r} in config", param_hint="--form")
+    if not config.state_file.exists():
+        click.echo(f"No state file yet ({config.state_file}): run `check` or `run` first.")
+        return
+    with Store.open(config.state_file) as store:
+        click.echo(history_text(config, store, unit_id, form_key, period_id))
+
+
 if __name__ == "__main__":
     sys.exit(cli())

@@ -153,6 +153,22 @@ def periods_in_view(
     return in_view
 
 
+_PERIOD_ID = re.compile(r"^(\d{4})-(?:M(\d{2})|(H1)|(Y))$")
+
+
+def period_by_id(period_id: str, calendar: Calendar) -> Period | None:
+    """The period a stored id names ("2023-M07", "2023-H1", "2023-Y", an ad-hoc id), or None."""
+    if match := _PERIOD_ID.match(period_id):
+        year = int(match.group(1))
+        if match.group(2):
+            return monthly_period(year, int(match.group(2)), calendar.cutoff_day)
+        if match.group(3):
+            return six_monthly_period(year, calendar.cutoff_day)
+        return yearly_period(year, calendar.cutoff_day)
+    spec = next((a for a in calendar.ad_hoc if a.id == period_id), None)
+    return ad_hoc_period(spec) if spec else None
+
+
 _MONTHLY = re.compile(r"^(?:thang|t)?\s*(\d{1,2})\s*[/.\-]\s*(\d{4})$")
 # Only the first half-year is a reporting period; "6 tháng cuối năm" must not be taken for it.
 _SIX_MONTHLY = re.compile(r"^(?:so ket\s+)?6\s*(?:thang|t)\s*(?:dau\s*)?(?:nam\s*)?[/\-]?\s*(\d{4})$")

@@ -283,7 +283,7 @@ def _keep_accepted(
     if now_plain == accepted.values:
         return None
     since = accepted.changed_on if accepted.changed_on and accepted.changed_on <= today else today
-    changes = describe_changes(form, accepted.values, now_plain)
+    changes = describe_changes(form, accepted.values, now_plain) if now_plain is not None else []
     code = "submitted_data_changed" if today_sheet.complete else "submitted_data_removed"
     tab = form.tab
     report.findings.append(

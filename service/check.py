@@ -9,7 +9,7 @@ from typing import Any
 
 from rules.judge import Memory, UnitReading, judge, owed_tabs, read_unit
 from rules.messages import status_text, text
-from rules.model import Accepted, Finding, Judgement, Period, ReportStatus, plain_values
+from rules.model import Accepted, Finding, Judgement, Period, ReportStatus, plain_value, plain_values
 from settings.schema import Config
 from store import AcceptedReport, ReportRow, Store
 from store.db import to_json
@@ -68,7 +68,11 @@ def record_history(config: Config, store: Store, readings: dict[str, UnitReading
             continue
         for form_key, form_reading in reading.forms.items():
             rows = [
-                {"period": period_id, "values": plain_values(record.values)}
+                {
+                    "period": period_id,
+                    "report_date": plain_value(record.report_date),
+                    "values": plain_values(record.values),
+                }
                 for period_id, records in form_reading.records.items()
                 for record in records
             ]

@@ -72,10 +72,19 @@ def is_unknown_range(exc: BaseException) -> bool:
     )
 
 
+def _api_disabled(exc: BaseException) -> bool:
+    """Google's 403 for a project whose Sheets (or Drive) API is not enabled: the service's fault."""
+    error = getattr(exc, "error", None) or {}
+    text = str(error.get("message", "")) + " " + str(error.get("details", ""))
+    return "SERVICE_DISABLED" in text or "has not been used in project" in text or "it is disabled" in text
+
+
 def problem_for(exc: BaseException, unit: Unit, service_account: str) -> SourceProblem:
     """The finding a unit gets when its spreadsheet could not be read."""
     # A GaveUp carries no status of its own: a rate-limit 403 that never cleared is no permission problem.
     status = status_of(exc)
+    if status == 403 and _api_disabled(exc):
+        return SourceProblem("api_disabled", {"reason": describe(exc)})
     if status == 403:
         return SourceProblem("permission_denied", {"service_account": service_account})
     if status == 404:
@@ -216,15 +225,17 @@ class GoogleSheetsSource:
         if snapshot is not None and not self.full and snapshot.serves(version, tabs):
             return snapshot.as_fetch(unit.id)
         if lane.broken:
-            return UnitGrids(unit.id, problem=SourceProblem("unreadable_this_run", {"reason": lane.broken}))
+            return UnitGrids(unit.id, problem=SourceProblem(lane.broken_code, {"reason": lane.broken}))
         try:
             result = read_spreadsheet(lane, sheet_id, tabs, snapshot.actual_titles if snapshot else {})
         except google.auth.exceptions.RefreshError as exc:
             self._cannot_sign_in(lane, exc)
-            return UnitGrids(unit.id, problem=SourceProblem("unreadable_this_run", {"reason": lane.broken}))
+            return UnitGrids(unit.id, problem=SourceProblem(lane.broken_code, {"reason": lane.broken}))
         except (APIError, GaveUp, requests.RequestException, google.auth.exceptions.GoogleAuthError) as exc:
             self._count_strike(lane, exc)
             log.warning("unit %s (%s): %s", unit.id, sheet_id, exc)
+            if lane.broken:  # this failure showed the account's quota spent
+                return UnitGrids(unit.id, problem=SourceProblem(lane.broken_code, {"reason": lane.broken}))
             return UnitGrids(unit.id, problem=problem_for(exc, unit, lane.email))
         except (KeyError, TypeError, ValueError) as exc:
             # A body not shaped like Google's: not this unit's fault, and not worth a traceback.
@@ -242,6 +253,7 @@ class GoogleSheetsSource:
     def _cannot_sign_in(lane: Lane, exc: google.auth.exceptions.RefreshError) -> None:
         # A revoked key or a wrong clock: no unit of this account can be read, so stop asking.
         lane.broken = f"service account {lane.email} cannot sign in: {exc.args[0] if exc.args else exc}"
+        lane.broken_code = "account_refused"
         log.error("%s", lane.broken)
 
     @staticmethod
@@ -250,6 +262,7 @@ class GoogleSheetsSource:
             lane.quota_strikes += 1
             if lane.quota_strikes >= QUOTA_STRIKES:
                 lane.broken = f"read quota of {lane.email} exhausted ({exc})"
+                lane.broken_code = "quota_exhausted"
         else:
             lane.quota_strikes = 0
 

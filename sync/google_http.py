@@ -243,6 +243,7 @@ class Lane:
     retry: RetryPolicy
     bucket: TokenBucket | None
     broken: str | None = None
+    broken_code: str = "unreadable_this_run"  # the finding every further unit of this account gets
     quota_strikes: int = 0
 
     @property
