@@ -105,8 +105,7 @@ def deliver(
     Each email is queued, then claimed in one transaction before the transport sees it: an email
     another process claimed or sent meanwhile is skipped, never sent twice.
     """
-    delivery = config.mail.delivery
-    sender = delivery.user if delivery.transport == "smtp" else config.organisation.office_email
+    sender = config.mail.delivery.sender(config.organisation)
     budget = config.mail.daily_cap - store.sent_on(today)
     down: str | None = None
     started = time.perf_counter()
