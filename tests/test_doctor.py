@@ -98,9 +98,28 @@ def test_an_unusable_key_stops_before_the_units(google, make_config, tmp_path):
     config = make_config({"941": "sheet-941"})
     (tmp_path / "key.json").write_text("{}")
     rows = failing(run_doctor(config))
-    assert [(r.unit_id, r.check) for r in rows] == [("", "credential 1"), ("941", "sheet")]
-    assert "key_file" in rows[0].fix
+    assert [(r.unit_id, r.check) for r in rows] == [("", "source"), ("941", "sheet")]
+    assert "source.credentials.0.key_file" in rows[0].detail  # what `run` says too
     assert google.fake.log == []
+
+
+def test_a_refused_key_stops_before_the_units(google, make_config):
+    config = make_config({"941": "sheet-941"})
+    google.fake.fail_always("token", 400)
+    rows = failing(run_doctor(config))
+    assert [(r.unit_id, r.check, r.detail) for r in rows] == [
+        ("", "credential 1", "token refused: invalid_grant: Invalid JWT Signature."),
+        ("941", "sheet", "not checked"),
+    ]
+    assert "new key" in rows[0].fix
+    assert google.fake.count("batch_get") == 0
+
+
+def test_a_missing_workbook_folder_stops_before_the_units(make_config, tmp_path):
+    config = make_config({"941": "941.xlsx"}, source={"kind": "local", "folder": str(tmp_path / "nowhere")})
+    rows = failing(run_doctor(config))
+    assert [(r.unit_id, r.check) for r in rows] == [("", "source folder"), ("941", "sheet")]
+    assert "source.folder" in rows[0].fix
 
 
 def test_drive_unavailable_is_reported_and_the_units_still_checked(google, make_config):
