@@ -1,20 +1,20 @@
-"""`doctor`: check that the service can work before cron relies on it — the credentials load, every
-unit's sheet is reachable with its tabs and headers, and the SMTP login succeeds — with a fix for
-each problem. Operator-facing, so in English.
+"""`doctor`: check that the service can work before cron relies on it — the source's credentials or
+folder, every unit's sheet with its tabs and headers, and the mail transport (the SMTP login, the
+outbox folder) — through the same source and transport `run` builds, with a fix for each problem.
+Operator-facing, so in English.
 """
 
 from __future__ import annotations
 
-import smtplib
-import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from delivery.transport import Transport, TransportUnavailable, build_transport
 from errors import ConfigError
 from rules.grids import UnitGrids
 from rules.judge import owed_tabs
-from settings.schema import Config, Form, Smtp
+from settings.schema import Config, Form
 from sync.factory import build_source
 from sync.source import Source
 from vntext import clean_text, fold, is_missing
@@ -109,37 +109,14 @@ def source_rows(config: Config) -> tuple[list[DoctorRow], Source | None]:
     return rows, None if any(c.blocking and not c.ok for c in checks) else source
 
 
-def smtp_row(smtp: Smtp) -> DoctorRow:
-    """Log in to the configured SMTP server (and log out): the password works or the fix says why."""
-    from delivery.transport import smtp_password  # the one reading of the password, shared with delivery
-
-    check = f"smtp login {smtp.user} @ {smtp.host}:{smtp.port}"
-    login = getattr(smtp, "login", True)
-    password = smtp_password(smtp)
-    if login and not password:
-        where = f"the file {smtp.password_file}" if smtp.password_file else f"${smtp.password_env}"
-        return DoctorRow(SERVICE, check, False, "no password", f"Put the (App) password in {where}.")
-    timeout = getattr(smtp, "timeout", 30)
+def transport_row(transport: Transport) -> DoctorRow:
+    """The transport opens its way out as a send does (an SMTP login, a write to the outbox) and closes it."""
+    check = f"mail ({transport.name})"
     try:
-        if smtp.security == "ssl":
-            server: smtplib.SMTP = smtplib.SMTP_SSL(
-                smtp.host, smtp.port, timeout=timeout, context=ssl.create_default_context()
-            )
-        else:
-            server = smtplib.SMTP(smtp.host, smtp.port, timeout=timeout)
-            if smtp.security == "starttls":
-                server.starttls(context=ssl.create_default_context())
-        with server:
-            if login:
-                server.login(smtp.user, password or "")
-    except smtplib.SMTPAuthenticationError as exc:
-        fix = "Check user and password; Gmail needs an App Password (2-step verification on)."
-        return DoctorRow(SERVICE, check, False, f"login refused: {exc.smtp_code}", fix)
-    except (smtplib.SMTPException, OSError) as exc:
-        # Never echo anything that might contain the password: the exception type says enough.
-        fix = "Check host, port and security (465: ssl, 587: starttls) and that the network allows it."
-        return DoctorRow(SERVICE, check, False, f"cannot connect: {type(exc).__name__}", fix)
-    return DoctorRow(SERVICE, check, True, "logged in" if login else "connected (no login configured)")
+        detail = transport.check()
+    except TransportUnavailable as exc:
+        return DoctorRow(SERVICE, check, False, str(exc), exc.fix)  # its message never carries the password
+    return DoctorRow(SERVICE, check, True, detail)
 
 
 def run_doctor(config: Config) -> list[DoctorRow]:
@@ -156,8 +133,7 @@ def run_doctor(config: Config) -> list[DoctorRow]:
     else:
         for fetch in source.fetch(config.units, tabs):
             rows += unit_rows(config, fetch, tabs[fetch.unit_id])
-    if config.mail.delivery.transport == "smtp":
-        rows.append(smtp_row(config.mail.delivery))
+    rows.append(transport_row(build_transport(config, dry_run=False)))
     return rows
 
 

@@ -38,7 +38,7 @@ class RunOutcome:
     """What one run decided and delivered, by kind of email."""
 
     today: dt.date
-    transport: str
+    delivered_verb: str  # the transport's: "sent", "written to the outbox"
     dry_run: bool
     due: Counter[str] = field(default_factory=Counter)
     sent: Counter[str] = field(default_factory=Counter)
@@ -53,11 +53,10 @@ class RunOutcome:
     def summary(self) -> str:
         kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(self.due.items())) or "none"
         sent = ", ".join(f"{n} {kind}" for kind, n in sorted(self.sent.items())) or "none"
-        verb = "written to the outbox" if self.transport == "outbox" else "sent"
         lines = [
             f"run {self.today.isoformat()}{' (dry run: nothing recorded)' if self.dry_run else ''}",
             f"  due: {sum(self.due.values())} email(s): {kinds}",
-            f"  {verb}: {sum(self.sent.values())}: {sent}",
+            f"  {self.delivered_verb}: {sum(self.sent.values())}: {sent}",
         ]
         if self.capped:
             lines.append(f"  over the daily cap, queued for the next run: {self.capped}")
@@ -180,7 +179,7 @@ def run_job(
     """The whole job for ``today`` on ``store``; returns what happened."""
     judgement = collect(config, today, store, source=source, command="run")
     transport = transport or build_transport(config, dry_run)
-    outcome = RunOutcome(today, transport.name, dry_run)
+    outcome = RunOutcome(today, transport.verb, dry_run)
     outcome.unreadable = sorted(unreadable_unit_ids(judgement))
     planned = plan(config, judgement, store.ledger_view(today))
     outcome.due.update(e.kind for e in planned)
