@@ -1,5 +1,4 @@
-"""Transports: the outbox folder (.eml files and an index) and SMTP through yagmail, registered
-by the `mail.delivery.transport` that names them.
+"""Transports: the outbox folder (.eml files and an index) and SMTP through yagmail.
 
 Both take the bytes built once by delivery.message. A transport is a context manager for one
 batch: SMTP opens a single connection on the first message and closes it at the end.
@@ -76,7 +75,7 @@ class Transport(Protocol):
 
 
 class TransportClass(Protocol):
-    """A transport as TRANSPORTS names it: a class built from config."""
+    """A transport as delivery.registry names it: a class built from config."""
 
     def from_config(self, config: Config, dry_run: bool) -> Transport:
         """The transport ``config.mail.delivery`` describes; ``dry_run`` writes to an outbox folder instead."""
@@ -259,14 +258,3 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPResponseException):
         return _reply(exc.smtp_code, exc.smtp_error)
     return f"{type(exc).__name__}: {exc}"
-
-
-TRANSPORTS: dict[str, TransportClass] = {
-    "outbox": OutboxTransport,
-    "smtp": SmtpTransport,
-}
-
-
-def build_transport(config: Config, dry_run: bool) -> Transport:
-    """The configured transport; ``dry_run`` always writes to an outbox folder instead."""
-    return TRANSPORTS[config.mail.delivery.transport].from_config(config, dry_run)

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from delivery.transport import Transport, TransportUnavailable, build_transport
+from delivery.registry import build_transport
+from delivery.transport import Transport, TransportUnavailable
 from errors import ConfigError
 from rules.grids import UnitGrids
 from rules.judge import owed_tabs

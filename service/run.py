@@ -20,9 +20,10 @@ from filelock import FileLock, Timeout
 
 from consolidation.figures import unreadable_unit_ids
 from delivery.message import Outgoing, build_message
+from delivery.registry import build_transport
 from delivery.render import Rendered, render_email
 from delivery.schedule import PlannedEmail, plan
-from delivery.transport import Attempt, Transport, TransportUnavailable, build_transport
+from delivery.transport import Attempt, Transport, TransportUnavailable
 from errors import AlreadyRunning, DeliveryError, SourceError
 from service.check import collect
 from settings.schema import Config

@@ -393,6 +393,6 @@ def union_members(model: type[BaseModel], field: str) -> dict[str, type[BaseMode
     }
 
 
-# The kinds config.yaml accepts; sync.registry and delivery.transport name a class for each.
+# The kinds config.yaml accepts; sync.registry and delivery.registry name a class for each.
 SOURCE_SETTINGS = union_members(Config, "source")
 DELIVERY_SETTINGS = union_members(Mail, "delivery")

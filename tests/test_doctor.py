@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from delivery.transport import build_transport
+from delivery.registry import build_transport
 from service.doctor import DoctorRow, header_gaps, render_doctor, run_doctor, transport_row
 from settings.schema import Config
 from tests.sheets_fake import FakeGoogle, load_workbooks, service_account_info

@@ -12,7 +12,7 @@ from typing import Literal
 import pytest
 import yaml
 
-from delivery.transport import TRANSPORTS
+from delivery.registry import TRANSPORTS
 from errors import ConfigError
 from rules.grids import UnitGrids
 from service.doctor import run_doctor
