@@ -18,7 +18,7 @@ from consolidation.workbook import workbook_bytes
 from delivery.schedule import REMINDER, SERVICE_PROBLEM, SHEET_PROBLEM, PlannedEmail, ReminderItem
 from rules.messages import status_text, text
 from rules.model import MISSING, NOT_YET_DUE, Judgement, Period
-from settings.schema import Config, Unit
+from settings.schema import Config
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -36,15 +36,6 @@ class Rendered:
     html: str
     text: str
     attachments: list[Attachment] = field(default_factory=list)
-
-
-def sheet_link(config: Config, unit: Unit) -> tuple[str | None, str | None]:
-    """(URL, None) for a Google Sheet, (None, file name) for a local workbook."""
-    if config.source.kind == "google":
-        if unit.sheet.startswith(("https://", "http://")):
-            return unit.sheet, None
-        return f"https://docs.google.com/spreadsheets/d/{unit.sheet}/edit", None
-    return None, unit.sheet
 
 
 def timing(deadline: dt.date, today: dt.date) -> str:
@@ -92,7 +83,7 @@ def render_reminder(config: Config, judgement: Judgement, email: PlannedEmail) -
     unit = email.unit
     assert unit is not None
     today = judgement.today
-    url, file = sheet_link(config, unit)
+    url, file = config.source.sheet_link(unit.sheet)
     forms = {i.report.form_key for i in email.items}
     sheet_findings = list(
         dict.fromkeys(
@@ -210,7 +201,7 @@ def render_sheet_problem(config: Config, judgement: Judgement, email: PlannedEma
     """To a unit whose sheet cannot be read: what is wrong and how to fix it, once a spell."""
     unit, problem = email.unit, email.problem
     assert unit is not None and problem is not None
-    url, file = sheet_link(config, unit)
+    url, file = config.source.sheet_link(unit.sheet)
     context = {
         **_letterhead(config),
         "unit_name": unit.name,

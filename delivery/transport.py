@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 import smtplib
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -26,8 +27,20 @@ log = logging.getLogger(__name__)
 INDEX_COLUMNS = ["written_at", "key", "kind", "unit", "from", "to", "cc", "subject", "message_id", "file"]
 
 
+LOGIN_REFUSED_FIX = (
+    "Check mail.delivery.user and the password: Gmail takes only an App Password, which needs"
+    " 2-step verification on the account."
+)
+CONNECT_FIX = "Check host, port and security (465: ssl, 587: starttls) and that the network allows it."
+
+
 class TransportUnavailable(Exception):
-    """Nothing more can go in this batch (server down, login refused, no password)."""
+    """Nothing more can go in this batch (server down, login refused, no password); ``fix`` says
+    what the operator can do about it, when the transport knows."""
+
+    def __init__(self, message: str, fix: str = "") -> None:
+        super().__init__(message)
+        self.fix = fix
 
 
 @dataclass
@@ -45,6 +58,7 @@ class Attempt:
 
 class Transport(Protocol):
     name: str
+    verb: str  # what became of a delivered email, for the run's summary: "sent"
 
     def __enter__(self) -> Transport: ...
 
@@ -52,6 +66,19 @@ class Transport(Protocol):
 
     def send(self, message: Outgoing, recipients: list[str]) -> Attempt:
         """Deliver ``message`` to ``recipients`` (the envelope); raise TransportUnavailable."""
+        ...
+
+    def check(self) -> str:
+        """Open the way out exactly as sending does, and close it: what was reached, or
+        TransportUnavailable with its fix."""
+        ...
+
+
+class TransportClass(Protocol):
+    """A transport as delivery.registry names it: a class built from config."""
+
+    def from_config(self, config: Config, dry_run: bool) -> Transport:
+        """The transport ``config.mail.delivery`` describes; ``dry_run`` writes to an outbox folder instead."""
         ...
 
 
@@ -64,15 +91,35 @@ class OutboxTransport:
     """Writes each message as ``<kind>_<unit>_<hash>.eml`` and appends a row to index.csv."""
 
     name = "outbox"
+    verb = "written to the outbox"
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
+
+    @classmethod
+    def from_config(cls, config: Config, dry_run: bool) -> OutboxTransport:
+        """The folder of ``mail.delivery.folder``; a dry run writes there too."""
+        return cls(config.mail.delivery.folder)
 
     def __enter__(self) -> OutboxTransport:
         return self
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+    def _unwritable(self, exc: OSError) -> TransportUnavailable:
+        fix = f"Make {self.folder} a folder this user can write to, or name another one in mail.delivery."
+        return TransportUnavailable(f"cannot write to the outbox {self.folder}: {exc}", fix)
+
+    def check(self) -> str:
+        """Create the folder if absent, and write and delete a probe file in it."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.folder, prefix=".probe-"):
+                pass
+        except OSError as exc:
+            raise self._unwritable(exc) from exc
+        return f"writable: {self.folder}"
 
     def send(self, message: Outgoing, recipients: list[str]) -> Attempt:
         try:
@@ -100,7 +147,7 @@ class OutboxTransport:
                     ]
                 )
         except OSError as exc:
-            raise TransportUnavailable(f"cannot write to the outbox {self.folder}: {exc}") from exc
+            raise self._unwritable(exc) from exc
         return Attempt(accepted=list(recipients))
 
 
@@ -120,11 +167,20 @@ class SmtpTransport:
     """One yagmail connection for the whole batch; errors never carry the password."""
 
     name = "smtp"
+    verb = "sent"
 
     def __init__(self, settings: Smtp, password: str | None) -> None:
         self.settings = settings
         self._password = password
         self._client: yagmail.SMTP | None = None
+
+    @classmethod
+    def from_config(cls, config: Config, dry_run: bool) -> Transport:
+        """SMTP with the password from its file or variable; a dry run writes to ``outbox_folder``."""
+        settings = config.mail.delivery
+        if dry_run:
+            return OutboxTransport(settings.outbox_folder)
+        return cls(settings, smtp_password(settings))
 
     def _redact(self, text: str) -> str:
         return text.replace(self._password, "***") if self._password else text
@@ -133,7 +189,8 @@ class SmtpTransport:
         s = self.settings
         if s.login and not self._password:
             where = f"the file {s.password_file}" if s.password_file else f"the environment variable {s.password_env}"
-            raise TransportUnavailable(f"no SMTP password: put the App Password in {where}")
+            fix = f"Put the account's App Password in {where}; Gmail makes one once 2-step verification is on."
+            raise TransportUnavailable(f"no SMTP password: put the App Password in {where}", fix)
         client = yagmail.SMTP(
             s.user,
             self._password if s.login else None,
@@ -148,7 +205,9 @@ class SmtpTransport:
             client.login()
         except (smtplib.SMTPException, OSError) as exc:
             client.close()
-            raise TransportUnavailable(self._redact(f"cannot log in to {s.host}:{s.port}: {_describe(exc)}")) from None
+            fix = LOGIN_REFUSED_FIX if isinstance(exc, smtplib.SMTPAuthenticationError) else CONNECT_FIX
+            message = self._redact(f"cannot log in to {s.host}:{s.port}: {_describe(exc)}")
+            raise TransportUnavailable(message, fix) from None
         log.info("connected to %s:%s as %s", s.host, s.port, s.user)
         return client
 
@@ -159,6 +218,13 @@ class SmtpTransport:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+    def check(self) -> str:
+        """Connect and log in through the code a send uses, then log out."""
+        with self:
+            self._client = self._connect()
+        s = self.settings
+        return f"logged in as {s.user} at {s.host}:{s.port}" if s.login else f"connected to {s.host}:{s.port}"
 
     def send(self, message: Outgoing, recipients: list[str]) -> Attempt:
         for retry in (False, True):
@@ -192,13 +258,3 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPResponseException):
         return _reply(exc.smtp_code, exc.smtp_error)
     return f"{type(exc).__name__}: {exc}"
-
-
-def build_transport(config: Config, dry_run: bool) -> Transport:
-    """The configured transport; ``dry_run`` always writes to an outbox folder instead."""
-    delivery = config.mail.delivery
-    if delivery.transport == "outbox":
-        return OutboxTransport(delivery.folder)
-    if dry_run:
-        return OutboxTransport(delivery.outbox_folder)
-    return SmtpTransport(delivery, smtp_password(delivery))

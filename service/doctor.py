@@ -1,31 +1,22 @@
-"""`doctor`: check that the service can work before cron relies on it — the credentials load, every
-unit's sheet is reachable with its tabs and headers, and the SMTP login succeeds — with a fix for
-each problem. Operator-facing, so in English.
+"""`doctor`: check that the service can work before cron relies on it — the source's credentials or
+folder, every unit's sheet with its tabs and headers, and the mail transport (the SMTP login, the
+outbox folder) — through the same source and transport `run` builds, with a fix for each problem.
+Operator-facing, so in English.
 """
 
 from __future__ import annotations
 
-import smtplib
-import ssl
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import google.auth.exceptions
-import requests
-from google.auth.transport.requests import Request
-from gspread.exceptions import APIError
-from gspread.urls import DRIVE_FILES_API_V3_URL
-
+from delivery.registry import build_transport
+from delivery.transport import Transport, TransportUnavailable
 from errors import ConfigError
 from rules.grids import UnitGrids
 from rules.judge import owed_tabs
-from settings.schema import Config, Form, GoogleSource, Smtp
-from sync.google import GoogleSheetsSource
-from sync.google_http import GaveUp, Lane, build_lane, describe
-from sync.local import LocalWorkbookSource
-from sync.snapshots import fetch_file_versions
+from settings.schema import Config, Form
+from sync.factory import build_source
 from sync.source import Source
 from vntext import clean_text, fold, is_missing
 
@@ -107,91 +98,33 @@ def unit_rows(config: Config, fetch: UnitGrids, tabs: Sequence[str]) -> list[Doc
 
 
 # --- the I/O shell ---------------------------------------------------------------------------
-def _credential_rows(source: GoogleSource) -> tuple[list[DoctorRow], list[Lane]]:
-    rows: list[DoctorRow] = []
-    lanes: list[Lane] = []
-    for index, credential in enumerate(source.credentials):
-        check = f"credential {index + 1}"
-        try:
-            lane = build_lane(credential, index, source, time.monotonic, time.sleep)
-            lane.credentials.refresh(Request(requests.Session()))
-        except ConfigError as exc:
-            fix = "Point key_file (or GOOGLE_APPLICATION_CREDENTIALS) at the service account's JSON key."
-            rows.append(DoctorRow(SERVICE, check, False, str(exc), fix))
-            continue
-        except google.auth.exceptions.RefreshError as exc:
-            fix = "Google refused the key: create a new key for the service account, and check the server clock."
-            rows.append(DoctorRow(SERVICE, check, False, f"token refused: {exc.args[0] if exc.args else exc}", fix))
-            continue
-        except google.auth.exceptions.TransportError:
-            fix = "Cannot reach Google's token server: check the network or proxy."
-            rows.append(DoctorRow(SERVICE, check, False, "token server unreachable", fix))
-            continue
-        lanes.append(lane)
-        rows.append(DoctorRow(SERVICE, check, True, f"signed in as {lane.email}"))
-        rows.append(_drive_row(lane, source.skip_unchanged))
-    return rows, lanes
-
-
-def _drive_row(lane: Lane, needed: bool) -> DoctorRow:
-    def page(params: dict[str, Any]) -> Any:
-        return lane.drive_call(lambda: lane.http.request("get", DRIVE_FILES_API_V3_URL, params=dict(params)).json())
-
+def source_rows(config: Config) -> tuple[list[DoctorRow], Source | None]:
+    """The configured source, built and checked as `run` builds it; None when no unit can be read."""
     try:
-        versions = fetch_file_versions(page)
-    except (APIError, GaveUp, requests.RequestException, ValueError) as exc:
-        fix = f"Enable the Google Drive API in the project of {lane.email}; without it every sheet is read every run."
-        return DoctorRow(SERVICE, f"drive listing ({lane.email})", not needed, describe(exc), fix)
-    return DoctorRow(SERVICE, f"drive listing ({lane.email})", True, f"{len(versions)} spreadsheet(s) visible")
+        source = build_source(config, store=None, full=True)
+    except ConfigError as exc:
+        fix = "Correct the setting it names (in config.yaml or the environment)."
+        return [DoctorRow(SERVICE, "source", False, str(exc), fix)], None
+    checks = source.check()
+    rows = [DoctorRow(SERVICE, c.name, c.ok, c.detail, c.fix) for c in checks]
+    return rows, None if any(c.blocking and not c.ok for c in checks) else source
 
 
-def smtp_row(smtp: Smtp) -> DoctorRow:
-    """Log in to the configured SMTP server (and log out): the password works or the fix says why."""
-    from delivery.transport import smtp_password  # the one reading of the password, shared with delivery
-
-    check = f"smtp login {smtp.user} @ {smtp.host}:{smtp.port}"
-    login = getattr(smtp, "login", True)
-    password = smtp_password(smtp)
-    if login and not password:
-        where = f"the file {smtp.password_file}" if smtp.password_file else f"${smtp.password_env}"
-        return DoctorRow(SERVICE, check, False, "no password", f"Put the (App) password in {where}.")
-    timeout = getattr(smtp, "timeout", 30)
+def transport_row(transport: Transport) -> DoctorRow:
+    """The transport opens its way out as a send does (an SMTP login, a write to the outbox) and closes it."""
+    check = f"mail ({transport.name})"
     try:
-        if smtp.security == "ssl":
-            server: smtplib.SMTP = smtplib.SMTP_SSL(
-                smtp.host, smtp.port, timeout=timeout, context=ssl.create_default_context()
-            )
-        else:
-            server = smtplib.SMTP(smtp.host, smtp.port, timeout=timeout)
-            if smtp.security == "starttls":
-                server.starttls(context=ssl.create_default_context())
-        with server:
-            if login:
-                server.login(smtp.user, password or "")
-    except smtplib.SMTPAuthenticationError as exc:
-        fix = "Check user and password; Gmail needs an App Password (2-step verification on)."
-        return DoctorRow(SERVICE, check, False, f"login refused: {exc.smtp_code}", fix)
-    except (smtplib.SMTPException, OSError) as exc:
-        # Never echo anything that might contain the password: the exception type says enough.
-        fix = "Check host, port and security (465: ssl, 587: starttls) and that the network allows it."
-        return DoctorRow(SERVICE, check, False, f"cannot connect: {type(exc).__name__}", fix)
-    return DoctorRow(SERVICE, check, True, "logged in" if login else "connected (no login configured)")
+        detail = transport.check()
+    except TransportUnavailable as exc:
+        return DoctorRow(SERVICE, check, False, str(exc), exc.fix)  # its message never carries the password
+    return DoctorRow(SERVICE, check, True, detail)
 
 
 def run_doctor(config: Config) -> list[DoctorRow]:
-    """Every check, in the order an operator fixes things: config, credentials, units, mail."""
+    """Every check, in the order an operator fixes things: config, source, units, mail."""
     rows = [DoctorRow(SERVICE, "config", True, f"{len(config.units)} units, {len(config.forms)} forms")]
-    source: Source | None
-    if config.source.kind == "google":
-        credential_rows, lanes = _credential_rows(config.source)
-        rows += credential_rows
-        source = GoogleSheetsSource(lanes, store=None, full=True) if lanes else None
-    else:
-        folder = config.source.folder
-        ok = folder.is_dir()
-        fix = "" if ok else "Create the folder or correct source.folder."
-        rows.append(DoctorRow(SERVICE, "source folder", ok, str(folder), fix))
-        source = LocalWorkbookSource(folder) if ok else None
+    checked, source = source_rows(config)
+    rows += checked
     tabs = {unit.id: owed_tabs(config, unit) for unit in config.units}
     if source is None:
         rows += [
@@ -201,8 +134,7 @@ def run_doctor(config: Config) -> list[DoctorRow]:
     else:
         for fetch in source.fetch(config.units, tabs):
             rows += unit_rows(config, fetch, tabs[fetch.unit_id])
-    if config.mail.delivery.transport == "smtp":
-        rows.append(smtp_row(config.mail.delivery))
+    rows.append(transport_row(build_transport(config, dry_run=False)))
     return rows
 
 

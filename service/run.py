@@ -20,9 +20,10 @@ from filelock import FileLock, Timeout
 
 from consolidation.figures import read_failures
 from delivery.message import Outgoing, build_message
+from delivery.registry import build_transport
 from delivery.render import Rendered, render_email
 from delivery.schedule import PlannedEmail, plan
-from delivery.transport import Attempt, Transport, TransportUnavailable, build_transport
+from delivery.transport import Attempt, Transport, TransportUnavailable
 from errors import AlreadyRunning, DeliveryError, SourceError
 from service.check import collect
 from settings.schema import Config
@@ -38,7 +39,7 @@ class RunOutcome:
     """What one run decided and delivered, by kind of email."""
 
     today: dt.date
-    transport: str
+    delivered_verb: str  # the transport's: "sent", "written to the outbox"
     dry_run: bool
     due: Counter[str] = field(default_factory=Counter)
     sent: Counter[str] = field(default_factory=Counter)
@@ -54,11 +55,10 @@ class RunOutcome:
     def summary(self) -> str:
         kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(self.due.items())) or "none"
         sent = ", ".join(f"{n} {kind}" for kind, n in sorted(self.sent.items())) or "none"
-        verb = "written to the outbox" if self.transport == "outbox" else "sent"
         lines = [
             f"run {self.today.isoformat()}{' (dry run: nothing recorded)' if self.dry_run else ''}",
             f"  due: {sum(self.due.values())} email(s): {kinds}",
-            f"  {verb}: {sum(self.sent.values())}: {sent}",
+            f"  {self.delivered_verb}: {sum(self.sent.values())}: {sent}",
         ]
         if self.capped:
             lines.append(f"  over the daily cap, queued for the next run: {self.capped}")
@@ -112,8 +112,7 @@ def deliver(
     Each email is queued, then claimed in one transaction before the transport sees it: an email
     another process claimed or sent meanwhile is skipped, never sent twice.
     """
-    delivery = config.mail.delivery
-    sender = delivery.user if delivery.transport == "smtp" else config.organisation.office_email
+    sender = config.mail.delivery.sender(config.organisation)
     budget = config.mail.daily_cap - store.sent_on(today)
     down: str | None = None
     started = time.perf_counter()
@@ -188,7 +187,7 @@ def run_job(
     """The whole job for ``today`` on ``store``; returns what happened."""
     judgement = collect(config, today, store, source=source, command="run")
     transport = transport or build_transport(config, dry_run)
-    outcome = RunOutcome(today, transport.name, dry_run)
+    outcome = RunOutcome(today, transport.verb, dry_run)
     failures = read_failures(judgement)
     outcome.unit_faults = {u: f.code for u, f in failures.unit_faults.items()}
     outcome.service_faults = {u: code for code, ids in failures.service_faults.items() for u in ids}

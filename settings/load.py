@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from errors import ConfigError
-from settings.schema import Config
+from settings.schema import DELIVERY_SETTINGS, SOURCE_SETTINGS, Config
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
+_UNION_TAGS = SOURCE_SETTINGS.keys() | DELIVERY_SETTINGS.keys()
+Model = TypeVar("Model", bound=BaseModel)
 
 
 def _key_path(loc: tuple) -> str:
     parts: list[str] = []
     for part in loc:
         # Discriminated unions add the tag ('local', 'smtp') to the path; it is not a key.
-        if isinstance(part, str) and parts and part in ("local", "google", "outbox", "smtp"):
+        if isinstance(part, str) and parts and part in _UNION_TAGS:
             continue
         parts.append(str(part))
     return ".".join(parts)
@@ -35,28 +38,30 @@ def format_validation_error(error: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def _resolve_paths(config: Config, base: Path) -> Config:
-    """Relative paths in config are relative to the config file, not to the working directory."""
+def _resolve_paths(model: Model, base: Path) -> Model:
+    """Relative paths in config are relative to the config file, not to the working directory.
 
-    def absolute(path: Path | None) -> Path | None:
-        return path if path is None or path.is_absolute() else base / path
+    Every ``Path`` value is resolved wherever it sits, so a new setting of any kind needs nothing here.
+    """
+    updates = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        resolved = _resolved(value, base)
+        if resolved is not value:
+            updates[name] = resolved
+    return model.model_copy(update=updates) if updates else model
 
-    updates: dict = {"state_file": absolute(config.state_file)}
-    source = config.source
-    if source.kind == "local":
-        updates["source"] = source.model_copy(update={"folder": absolute(source.folder)})
-    else:
-        creds = [c.model_copy(update={"key_file": absolute(c.key_file)}) for c in source.credentials]
-        updates["source"] = source.model_copy(update={"credentials": creds})
-    delivery = config.mail.delivery
-    delivery_updates = {"folder": absolute(getattr(delivery, "folder", None))}
-    if delivery.transport == "smtp":
-        delivery_updates = {
-            "outbox_folder": absolute(delivery.outbox_folder),
-            "password_file": absolute(delivery.password_file),
-        }
-    updates["mail"] = config.mail.model_copy(update={"delivery": delivery.model_copy(update=delivery_updates)})
-    return config.model_copy(update=updates)
+
+def _resolved(value: Any, base: Path) -> Any:
+    """``value`` with its relative paths made absolute; the same object when it has none."""
+    if isinstance(value, Path):
+        return value if value.is_absolute() else base / value
+    if isinstance(value, BaseModel):
+        return _resolve_paths(value, base)
+    if isinstance(value, list):
+        items = [_resolved(item, base) for item in value]
+        return items if any(new is not old for new, old in zip(items, value, strict=True)) else value
+    return value
 
 
 def load_config(path: Path | str | None = None) -> Config:

@@ -10,7 +10,7 @@ import datetime as dt
 import re
 import zoneinfo
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -225,9 +225,18 @@ class Calendar(Strict):
         return self.deadlines.get(period_type, Deadline())
 
 
+SheetLink = tuple[str | None, str | None]
+
+
 class LocalSource(Strict):
+    """Workbooks in ``folder``, each unit's ``sheet`` naming its file."""
+
     kind: Literal["local"]
     folder: Path
+
+    def sheet_link(self, sheet: str) -> SheetLink:
+        """(None, file name): a local workbook has no address a unit could click."""
+        return None, sheet
 
 
 class Credential(Strict):
@@ -251,12 +260,22 @@ class GoogleSource(Strict):
     )
     skip_unchanged: bool = True
 
+    def sheet_link(self, sheet: str) -> SheetLink:
+        """(URL, None): the unit's ``sheet`` if it is a URL, else the edit URL of the ID it gives."""
+        if sheet.startswith(("https://", "http://")):
+            return sheet, None
+        return f"https://docs.google.com/spreadsheets/d/{sheet}/edit", None
+
 
 class Outbox(Strict):
     """Write each email as an .eml file (plus index.csv) into ``folder``; nothing is sent."""
 
     transport: Literal["outbox"] = "outbox"
     folder: Path = Path("outbox")
+
+    def sender(self, organisation: Organisation) -> str:
+        """The From address: the office's mailbox, since nothing logs in."""
+        return organisation.office_email
 
 
 class Smtp(Strict):
@@ -272,6 +291,10 @@ class Smtp(Strict):
     password_file: Path | None = None
     timeout: float = Field(30, gt=0, le=600)
     outbox_folder: Path = Field(Path("outbox"), description="where --dry-run writes")
+
+    def sender(self, organisation: Organisation) -> str:
+        """The From address: the account that logs in (Gmail would rewrite any other to it)."""
+        return self.user
 
 
 class Reminders(Strict):
@@ -361,3 +384,18 @@ class Config(Strict):
 
     def rules_for(self, form_key: str) -> list[Rule]:
         return [r for r in self.rules if r.form == form_key]
+
+
+def union_members(model: type[BaseModel], field: str) -> dict[str, type[BaseModel]]:
+    """The settings model behind each tag of a discriminated-union field, e.g. {"local": LocalSource, ...}."""
+    info = model.model_fields[field]
+    return {
+        tag: member
+        for member in get_args(info.annotation)
+        for tag in get_args(member.model_fields[info.discriminator].annotation)
+    }
+
+
+# The kinds config.yaml accepts; sync.registry and delivery.registry name a class for each.
+SOURCE_SETTINGS = union_members(Config, "source")
+DELIVERY_SETTINGS = union_members(Mail, "delivery")

@@ -14,15 +14,16 @@ from typing import Any
 
 import google.auth.exceptions
 import requests
+from google.auth.transport.requests import Request
 from gspread.exceptions import APIError
 from gspread.urls import DRIVE_FILES_API_V3_URL
 
-from errors import ConfigError
 from rules.grids import Grid, SourceProblem, UnitGrids, match_tabs
 from settings.schema import Config, Unit
 from store import Store
 from sync.google_http import Clock, GaveUp, Lane, Sleep, build_lane, describe, status_of
 from sync.snapshots import FileVersion, SnapshotStore, fetch_file_versions
+from sync.source import Check
 
 log = logging.getLogger(__name__)
 
@@ -130,17 +131,22 @@ def _read_titles(lane: Lane, sheet_id: str, titles: Mapping[str, str], result: U
         result.actual_titles[tab] = actual
 
 
+def fetch_versions(lane: Lane) -> dict[str, FileVersion]:
+    """Versions of the spreadsheets this account sees, from Drive; raises what Drive or sign-in raise."""
+
+    def page(params: dict[str, Any]) -> Mapping[str, Any]:
+        return lane.drive_call(lambda: lane.http.request("get", DRIVE_FILES_API_V3_URL, params=dict(params)).json())
+
+    return fetch_file_versions(page)
+
+
 def list_versions(lane: Lane) -> dict[str, FileVersion]:
     """Versions of the spreadsheets this account sees; empty (so all are read) if Drive fails.
 
     Raises RefreshError when the account cannot sign in.
     """
-
-    def page(params: dict[str, Any]) -> Mapping[str, Any]:
-        return lane.drive_call(lambda: lane.http.request("get", DRIVE_FILES_API_V3_URL, params=dict(params)).json())
-
     try:
-        return fetch_file_versions(page)
+        return fetch_versions(lane)
     except google.auth.exceptions.RefreshError:
         raise  # the account cannot sign in at all: the caller stops using it
     except (APIError, GaveUp, requests.RequestException, google.auth.exceptions.GoogleAuthError, ValueError) as exc:
@@ -156,11 +162,13 @@ class GoogleSheetsSource:
         lanes: Sequence[Lane],
         store: Store | None = None,
         full: bool = False,
+        skip_unchanged: bool = True,
     ) -> None:
         if not lanes:
             raise ValueError("at least one credential is needed")
         self.lanes = list(lanes)
-        self.snapshots = SnapshotStore(store) if store is not None else None
+        self.skip_unchanged = skip_unchanged
+        self.snapshots = SnapshotStore(store) if store is not None and skip_unchanged else None
         self.full = full
 
     @classmethod
@@ -181,13 +189,41 @@ class GoogleSheetsSource:
         client-side rate limit (benchmarks against a local server only).
         """
         source = config.source
-        if source.kind != "google":
-            raise ConfigError("source.kind: the Google source needs kind: google")
         lanes = [
             build_lane(credential, index, source, clock, sleep, throttle)
             for index, credential in enumerate(source.credentials)
         ]
-        return cls(lanes, store if source.skip_unchanged else None, full)
+        return cls(lanes, store, full, source.skip_unchanged)
+
+    def check(self) -> list[Check]:
+        """Each service account signs in, then lists Drive (needed to skip unchanged sheets)."""
+        checks: list[Check] = []
+        for index, lane in enumerate(self.lanes):
+            name = f"credential {index + 1}"
+            try:
+                lane.credentials.refresh(Request(requests.Session()))
+            except google.auth.exceptions.RefreshError as exc:
+                self._cannot_sign_in(lane, exc)
+                fix = "Google refused the key: create a new key for the service account, and check the server clock."
+                checks.append(Check(name, False, f"token refused: {exc.args[0] if exc.args else exc}", fix, True))
+                continue
+            except google.auth.exceptions.TransportError:
+                fix = "Cannot reach Google's token server: check the network or proxy."
+                checks.append(Check(name, False, "token server unreachable", fix, True))
+                continue
+            checks.append(Check(name, True, f"signed in as {lane.email}"))
+            checks.append(self._drive_check(lane))
+        return checks
+
+    def _drive_check(self, lane: Lane) -> Check:
+        name = f"drive listing ({lane.email})"
+        try:
+            versions = fetch_versions(lane)
+        except (APIError, GaveUp, requests.RequestException, ValueError) as exc:
+            fix = f"Enable the Google Drive API in the project of {lane.email}; without it every sheet is read"
+            fix += " every run."
+            return Check(name, not self.skip_unchanged, describe(exc), fix)
+        return Check(name, True, f"{len(versions)} spreadsheet(s) visible")
 
     def lane_for(self, unit: Unit) -> Lane:
         """The account that reads ``unit``: fixed by its id, so adding a unit or running one unit

@@ -12,7 +12,9 @@ from pathlib import Path
 from python_calamine import CalamineError, CalamineWorkbook
 
 from rules.grids import SourceProblem, UnitGrids, match_tabs
-from settings.schema import Unit
+from settings.schema import Config, Unit
+from store import Store
+from sync.source import Check
 
 
 class LocalWorkbookSource:
@@ -20,6 +22,16 @@ class LocalWorkbookSource:
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
+
+    @classmethod
+    def from_config(cls, config: Config, store: Store | None = None, full: bool = False) -> LocalWorkbookSource:
+        """The folder of ``source.folder``; a workbook is cheap to read, so nothing is kept in ``store``."""
+        return cls(config.source.folder)
+
+    def check(self) -> list[Check]:
+        if self.folder.is_dir():
+            return [Check("source folder", True, str(self.folder))]
+        return [Check("source folder", False, str(self.folder), "Create the folder or correct source.folder.", True)]
 
     def fetch(self, units: Sequence[Unit], tabs: Mapping[str, Sequence[str]]) -> Iterator[UnitGrids]:
         for unit in units:

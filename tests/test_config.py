@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -108,3 +110,22 @@ def test_shipped_config_loads_with_relative_paths_resolved():
     assert config.state_file == REPO / "state" / "state.sqlite3"
     assert len([u for u in config.units if u.kind == "district"]) == 11
     assert any(u.kind == "affiliated" for u in config.units)
+
+
+def test_every_relative_path_of_any_kind_is_relative_to_the_config_file(tmp_path):
+    raw = shipped()
+    raw["source"] = {"kind": "google", "credentials": [{"key_file": "keys/a.json"}, {"key_file": "/abs/b.json"}, {}]}
+    raw["mail"]["delivery"] = {
+        "transport": "smtp", "user": "bot@example.vn", "password_file": "secret/smtp.txt", "outbox_folder": "dry",
+    }
+    path = tmp_path / "conf" / "config.yaml"
+    path.parent.mkdir()
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+
+    config = load_config(path)
+
+    base = path.parent
+    assert [c.key_file for c in config.source.credentials] == [base / "keys/a.json", Path("/abs/b.json"), None]
+    assert config.mail.delivery.password_file == base / "secret/smtp.txt"
+    assert config.mail.delivery.outbox_folder == base / "dry"
+    assert config.state_file == base / "state/state.sqlite3"

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import pytest
 import yaml
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from service.doctor import DoctorRow, header_gaps, render_doctor, run_doctor
+from delivery.registry import build_transport
+from service.doctor import DoctorRow, header_gaps, render_doctor, run_doctor, transport_row
 from settings.schema import Config
 from tests.sheets_fake import FakeGoogle, load_workbooks, service_account_info
+from tests.smtp_server import PASSWORD, SmtpServer, running_server
 
 REPO = Path(__file__).resolve().parent.parent
 BOT = "bao-cao@soc-trang-test.iam.gserviceaccount.com"
-SMTP_USER, SMTP_PASSWORD = "bot@example.vn", "mat-khau-ung-dung"
-# The SMTP test server takes AUTH without TLS (127.0.0.1 only); aiosmtpd warns about it.
-pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 
 
 @pytest.fixture
@@ -98,9 +94,28 @@ def test_an_unusable_key_stops_before_the_units(google, make_config, tmp_path):
     config = make_config({"941": "sheet-941"})
     (tmp_path / "key.json").write_text("{}")
     rows = failing(run_doctor(config))
-    assert [(r.unit_id, r.check) for r in rows] == [("", "credential 1"), ("941", "sheet")]
-    assert "key_file" in rows[0].fix
+    assert [(r.unit_id, r.check) for r in rows] == [("", "source"), ("941", "sheet")]
+    assert "source.credentials.0.key_file" in rows[0].detail  # what `run` says too
     assert google.fake.log == []
+
+
+def test_a_refused_key_stops_before_the_units(google, make_config):
+    config = make_config({"941": "sheet-941"})
+    google.fake.fail_always("token", 400)
+    rows = failing(run_doctor(config))
+    assert [(r.unit_id, r.check, r.detail) for r in rows] == [
+        ("", "credential 1", "token refused: invalid_grant: Invalid JWT Signature."),
+        ("941", "sheet", "not checked"),
+    ]
+    assert "new key" in rows[0].fix
+    assert google.fake.count("batch_get") == 0
+
+
+def test_a_missing_workbook_folder_stops_before_the_units(make_config, tmp_path):
+    config = make_config({"941": "941.xlsx"}, source={"kind": "local", "folder": str(tmp_path / "nowhere")})
+    rows = failing(run_doctor(config))
+    assert [(r.unit_id, r.check) for r in rows] == [("", "source folder"), ("941", "sheet")]
+    assert "source.folder" in rows[0].fix
 
 
 def test_drive_unavailable_is_reported_and_the_units_still_checked(google, make_config):
@@ -132,60 +147,67 @@ def test_a_healthy_unit_takes_one_line_unless_verbose():
     assert "all checks" in render_doctor(rows) and "tab «A»" in render_doctor(rows, verbose=True)
 
 
-# --- SMTP ------------------------------------------------------------------------------------
-class _Accept:
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        return "250 OK"
-
-
-def _authenticate(server, session, envelope, mechanism, auth_data) -> AuthResult:
-    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
-        SMTP_USER.encode(),
-        SMTP_PASSWORD.encode(),
-    )
-    return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
-
-
+# --- mail --------------------------------------------------------------------------------------
 @pytest.fixture
-def smtp_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(  # AUTH without TLS: a test server on 127.0.0.1 only
-        _Accept(), hostname="127.0.0.1", port=port,
-        authenticator=_authenticate, auth_required=True, auth_require_tls=False,
-    )
-    controller.start()
-    yield port
-    controller.stop()
+def smtp_server(monkeypatch):
+    yield from running_server(monkeypatch)
 
 
-@pytest.mark.parametrize(("password", "ok"), [(SMTP_PASSWORD, True), ("sai-mat-khau", False)])
-def test_the_smtp_login_is_tried(google, make_config, smtp_port, monkeypatch, password, ok):
-    monkeypatch.setenv("DOCTOR_SMTP_PASSWORD", password)
-    config = make_config({"941": "sheet-941-healthy"})
+def mail_row(config: Config) -> DoctorRow:
+    [row] = [r for r in run_doctor(config) if r.check.startswith("mail")]
+    return row
+
+
+@pytest.mark.parametrize(("password", "ok"), [(PASSWORD, True), ("sai-mat-khau", False)])
+def test_the_smtp_login_is_tried_as_run_sends(google, make_config, smtp_server, monkeypatch, password, ok):
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", password)
+    config = make_config({"941": "sheet-941-healthy"}, mail={"delivery": smtp_server.delivery()})
     google.fake.add_spreadsheet("sheet-941-healthy", healthy_tabs(config))
-    delivery = {
-        "transport": "smtp", "user": SMTP_USER, "host": "127.0.0.1", "port": smtp_port,
-        "security": "none", "password_env": "DOCTOR_SMTP_PASSWORD",
-    }
-    config = config.model_copy(update={"mail": config.mail.model_copy(update={"delivery": _smtp(delivery)})})
-    [row] = [r for r in run_doctor(config) if r.check.startswith("smtp login")]
-    assert row.ok is ok
+
+    row = mail_row(config)
+
+    assert (row.check, row.ok) == ("mail (smtp)", ok)
     assert password not in row.detail + row.fix
-    if not ok:
-        assert "App Password" in row.fix
+    assert (smtp_server.auth_failures == 0) is ok  # the server really was asked
+    assert smtp_server.messages == []
+    if ok:
+        assert row.detail == f"logged in as {smtp_server.user} at 127.0.0.1:{smtp_server.port}"
+    else:
+        assert "535" in row.detail and "App Password" in row.fix and "2-step verification" in row.fix
 
 
-def test_no_smtp_password_is_a_failing_row(make_config, monkeypatch):
-    monkeypatch.delenv("DOCTOR_SMTP_PASSWORD", raising=False)
-    from service.doctor import smtp_row
+def test_no_smtp_password_is_a_failing_row(make_config, smtp_server, monkeypatch):
+    monkeypatch.delenv("TEST_SMTP_PASSWORD")
+    config = make_config({"941": "x"}, mail={"delivery": smtp_server.delivery()})
+    row = transport_row(build_transport(config, dry_run=False))
+    assert not row.ok and "TEST_SMTP_PASSWORD" in row.fix
+    assert smtp_server.auth_failures == 0
 
-    row = smtp_row(_smtp({"transport": "smtp", "user": SMTP_USER, "password_env": "DOCTOR_SMTP_PASSWORD"}))
-    assert not row.ok and "$DOCTOR_SMTP_PASSWORD" in row.fix
+
+def test_an_smtp_server_that_does_not_answer_points_at_host_port_and_security(make_config, monkeypatch):
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", PASSWORD)
+    config = make_config({"941": "x"}, mail={"delivery": SmtpServer().delivery()})  # nothing listens there
+    row = transport_row(build_transport(config, dry_run=False))
+    assert not row.ok and "cannot log in to 127.0.0.1" in row.detail
+    assert "host, port and security" in row.fix
 
 
-def _smtp(raw: dict):
-    from settings.schema import Smtp
+def test_an_absent_outbox_folder_is_created(make_config, tmp_path):
+    config = make_config({"941": "x"}, mail={"delivery": {"transport": "outbox", "folder": str(tmp_path / "a/b")}})
+    row = transport_row(build_transport(config, dry_run=False))
+    assert (row.check, row.ok, row.detail) == ("mail (outbox)", True, f"writable: {tmp_path / 'a/b'}")
+    assert list((tmp_path / "a/b").iterdir()) == []  # the probe file is gone
 
-    return Smtp.model_validate(raw)
+
+def test_an_outbox_folder_that_cannot_be_written_is_a_failing_row(google, make_config, tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    outbox = tmp_path / "a-file" / "outbox"
+    delivery = {"transport": "outbox", "folder": str(outbox)}
+    config = make_config({"941": "sheet-941-healthy"}, mail={"delivery": delivery})
+    google.fake.add_spreadsheet("sheet-941-healthy", healthy_tabs(config))
+
+    [row] = failing(run_doctor(config))
+
+    assert row.check == "mail (outbox)"
+    assert row.detail == f"cannot write to the outbox {outbox}: [Errno 20] Not a directory: '{outbox}'"
+    assert "mail.delivery" in row.fix

@@ -7,7 +7,6 @@ import sqlite3
 
 import pytest
 
-from delivery.render import sheet_link
 from delivery.schedule import latest_step, reminder_steps
 from settings.schema import GoogleSource, Reminders
 from tests.conftest import SAMPLE_TODAY
@@ -192,5 +191,5 @@ def test_a_google_unit_is_given_the_link_to_its_sheet(config, sheet, url):
     google = config.model_copy(update={"source": GoogleSource(kind="google")})
     unit = config.units[0].model_copy(update={"sheet": sheet})
 
-    assert sheet_link(google, unit) == (url, None)
-    assert sheet_link(config, unit) == (None, sheet)
+    assert google.source.sheet_link(unit.sheet) == (url, None)
+    assert config.source.sheet_link(unit.sheet) == (None, sheet)

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from main import cli
 from tests.conftest import REPO
-from tests.test_run_google import google_config
 from tests.smtp_server import OFFICE, Received, mail_config, run_cli, running_server
+from tests.test_run_google import google_config
 
 GARBAGE = b"PK\x03\x04 this is no longer a workbook"
 
