@@ -191,3 +191,20 @@ def test_the_same_faults_through_the_workbooks_and_through_google_give_the_same_
         statuses(local)[("945", "topic_report", "2023-H1")],
         statuses(local)[("946", "topic_report", "2023-H1")],
     } == {("unreadable", None)}
+
+
+def test_when_every_sheet_fails_the_same_way_the_office_is_told_once_and_no_unit_is_blamed(tmp_path, smtp_server):
+    empty = tmp_path / "moved-away"  # the workbooks folder emptied by mistake: the service's problem
+    empty.mkdir()
+    path = mail_config(tmp_path, smtp_server, workbooks=empty, mail={"technician_email": "kythuat@example.vn"})
+
+    results = [run_cli(path, day) for day in ("2023-07-20", "2023-07-21", "2023-07-24")]
+
+    assert [r.exit_code for r in results] == [4, 4, 4]
+    assert "the service could not read the sheets of 12 unit(s)" in results[0].output
+    problems = [m for m in smtp_server.messages if "do lỗi phía hệ thống" in m.subject]
+    assert len(problems) == 1
+    assert problems[0].rcpt_tos == [OFFICE, "kythuat@example.vn"]
+    assert "Chạy «python main.py doctor»" in problems[0].text and "12 đơn vị" in problems[0].text
+    unit_addresses = {a for m in smtp_server.messages for a in m.rcpt_tos} - {OFFICE, "kythuat@example.vn"}
+    assert unit_addresses == set()  # no reminder, no "your sheet is missing" to any unit
