@@ -122,20 +122,7 @@ def _section_view(section: Section) -> dict[str, Any]:
         "title": section.form.title,
         "period_label": section.period.label,
         "deadline": section.deadline,
-        "counts": {
-            k: getattr(summary, k)
-            for k in (
-                "expected",
-                "submitted",
-                "complete",
-                "on_time",
-                "late",
-                "incomplete",
-                "missing",
-                "unreadable",
-                "not_yet_due",
-            )
-        },
+        "counts": summary.counts(),
         "rates": {k: summary.rate(getattr(summary, k)) for k in ("submitted", "complete", "on_time")},
         "columns": [{"label": c.label, "numeric": c.numeric} for c in section.indicators],
         "rows": [

@@ -116,6 +116,14 @@ class PeriodSummary:
     not_yet_due: int = 0
     unreadable: int = 0
 
+    COUNTS = (
+        "expected", "submitted", "complete", "on_time", "late", "incomplete", "missing", "unreadable", "not_yet_due",
+    )  # fmt: skip
+
+    def counts(self) -> dict[str, int]:
+        """Every count by name; the statuses' counts add up to ``expected``, each unit once."""
+        return {name: getattr(self, name) for name in self.COUNTS}
+
     def rate(self, count: int) -> float:
         """Share of the expected units, in percent (0 when nothing is expected)."""
         return round(100.0 * count / self.expected, 1) if self.expected else 0.0

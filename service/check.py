@@ -129,20 +129,7 @@ def judgement_as_dict(config: Config, judgement: Judgement) -> dict[str, Any]:
                 "period": s.period.id,
                 "period_label": s.period.label,
                 "deadline": s.deadline.isoformat(),
-                **{
-                    k: getattr(s, k)
-                    for k in (
-                        "expected",
-                        "submitted",
-                        "complete",
-                        "on_time",
-                        "late",
-                        "incomplete",
-                        "missing",
-                        "not_yet_due",
-                        "unreadable",
-                    )
-                },
+                **s.counts(),
                 "submitted_rate": s.rate(s.submitted),
                 "complete_rate": s.rate(s.complete),
                 "on_time_rate": s.rate(s.on_time),
@@ -193,14 +180,7 @@ def render_text(config: Config, judgement: Judgement) -> str:
         for summary in (s for s in judgement.summaries if s.form_key == form.key):
             lines.append(
                 f"  {summary.period.label}: "
-                + text(
-                    "check_table",
-                    "summary",
-                    **{
-                        k: getattr(summary, k)
-                        for k in ("expected", "submitted", "complete", "on_time", "late", "missing", "unreadable")
-                    },
-                )
+                + text("check_table", "summary", **summary.counts())
             )
         lines.append("")
     lines.append(text("check_table", "findings_title"))

@@ -7,8 +7,8 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from rules.accepted import describe_changes
 from rules.calendar import period_by_id
-from rules.judge import describe_changes
 from rules.messages import text
 from settings.schema import Config, Form
 from store import Store, TabVersion
