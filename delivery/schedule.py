@@ -222,8 +222,13 @@ def plan(config: Config, judgement: Judgement, ledger: LedgerView) -> list[Plann
     def waiting(email: PlannedEmail) -> dt.date | None:
         return ledger.waiting_since.get(email.unit.id if email.unit else email.key)
 
+    # With not one sheet read, a consolidated report would tell the office nothing and use up its
+    # day: it waits for a run that can read (the service problem notice says why).
+    blind = bool(judgement.unreadable_since) and {r.unit_id for r in judgement.reports} <= set(
+        judgement.unreadable_since
+    )
     planned = (
-        plan_consolidated(config, judgement, ledger)
+        ([] if blind else plan_consolidated(config, judgement, ledger))
         + plan_problem_notices(config, judgement, ledger)
         + plan_reminders(config, judgement, ledger)
     )

@@ -208,3 +208,11 @@ def test_when_every_sheet_fails_the_same_way_the_office_is_told_once_and_no_unit
     assert "Chạy «python main.py doctor»" in problems[0].text and "12 đơn vị" in problems[0].text
     unit_addresses = {a for m in smtp_server.messages for a in m.rcpt_tos} - {OFFICE, "kythuat@example.vn"}
     assert unit_addresses == set()  # no reminder, no "your sheet is missing" to any unit
+    assert len(smtp_server.messages) == 1  # nor a consolidated report that could only say "nothing read"
+
+    empty.rmdir()
+    shutil.copytree(REPO / "samples" / "workbooks", empty)  # the folder is back
+    assert run_cli(path, "2023-07-25").exit_code == 0
+    assert [m.subject.split(" – ")[0] for m in office_reports(smtp_server.messages[1:])][:1] == [
+        "Tình hình báo cáo hằng tuần (T2/2023, T3/2023, T4/2023, dot-xuat-2023-04, T5/2023, T6/2023, 6T/2023, T7/2023)"
+    ]
