@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
 import logging
 import sys
 import zoneinfo
@@ -30,11 +32,22 @@ class ServiceGroup(click.Group):
     """Turns the service's expected failures into a message and their documented exit code."""
 
     def invoke(self, ctx: click.Context):
+        from service.logs import FILE_ONLY
+
+        log = logging.getLogger("main")
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
         except ServiceError as exc:
+            log.error("%s: exit %d: %s", ctx.invoked_subcommand, exc.exit_code, exc, extra={FILE_ONLY: True})
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.Abort, click.ClickException):
+            raise
+        except Exception:
+            log.exception("%s: unexpected failure (a bug)", ctx.invoked_subcommand, extra={FILE_ONLY: True})
+            raise
+        log.info("%s: exit 0", ctx.invoked_subcommand)
+        return result
 
 
 @click.group(cls=ServiceGroup)
@@ -46,18 +59,26 @@ class ServiceGroup(click.Group):
     help="Config file (default: config.yaml beside main.py).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (the log file still gets everything).")
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
+def cli(ctx: click.Context, config_path: Path | None, verbose: bool, quiet: bool) -> None:
     """Collect the units' periodic reports, check them and tell the province who is late.
+
+    Every command logs to the config's log_file; stderr gets warnings (-v: progress too).
 
     \b
     Example:
         python main.py check --today 2023-07-20
     """
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    from service.logs import configure_logging, reset_logging
+
+    if verbose and quiet:
+        raise click.UsageError("-v and -q cannot be used together")
     ctx.obj = load_config(config_path)
+    configure_logging(ctx.obj, verbose, quiet)
+    ctx.call_on_close(reset_logging)
+    if quiet:  # nothing on stdout; errors still go to stderr
+        ctx.with_resource(contextlib.redirect_stdout(io.StringIO()))
 
 
 @cli.command()

@@ -9,6 +9,7 @@ from typing import Any
 from rules.judge import judge, owed_tabs, read_unit
 from rules.messages import status_text, text
 from rules.model import Finding, Judgement, Period, ReportStatus
+from service.logs import log_unit_problems
 from settings.schema import Config
 from store import ReportRow, Store
 from sync.factory import build_source
@@ -193,6 +194,7 @@ def check_command(config: Config, today: dt.date, unit_id: str | None, as_json: 
     """What `python main.py check` prints."""
     with Store.open(config.state_file) as store:
         judgement = collect(config, today, store, [unit_id] if unit_id else None, full=full)
+    log_unit_problems(config, judgement)
     if as_json:
         return json.dumps(judgement_as_dict(config, judgement), ensure_ascii=False, indent=2)
     return render_text(config, judgement)

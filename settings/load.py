@@ -41,7 +41,7 @@ def _resolve_paths(config: Config, base: Path) -> Config:
     def absolute(path: Path | None) -> Path | None:
         return path if path is None or path.is_absolute() else base / path
 
-    updates: dict = {"state_file": absolute(config.state_file)}
+    updates: dict = {"state_file": absolute(config.state_file), "log_file": absolute(config.log_file)}
     source = config.source
     if source.kind == "local":
         updates["source"] = source.model_copy(update={"folder": absolute(source.folder)})
