@@ -145,5 +145,24 @@ def run(config: Config, today: str | None, dry_run: bool) -> None:
     click.echo(run_command(config, _today(today, config), dry_run))
 
 
+@cli.command()
+@click.option("--period", "period_id", help="Only this period (its id, e.g. 2023-H1 or 2023-M07).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines instead of tables.")
+@pass_config
+def status(config: Config, period_id: str | None, as_json: bool) -> None:
+    """Show each report as last judged, the reminders sent and the emails queued, from the state file.
+
+    Reads no sheet: it shows what the last check or run saw. Exits 0, also before any run.
+
+    \b
+    Example:
+        python main.py status
+        python main.py status --period 2023-H1 --json
+    """
+    from service.status import status_command
+
+    click.echo(status_command(config, period_id, as_json))
+
+
 if __name__ == "__main__":
     sys.exit(cli())
