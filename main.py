@@ -14,6 +14,7 @@ import click
 
 from errors import ServiceError
 from settings import Config, load_config
+from settings.load import DEFAULT_CONFIG
 
 pass_config = click.make_pass_decorator(Config)
 
@@ -162,6 +163,30 @@ def status(config: Config, period_id: str | None, as_json: bool) -> None:
     from service.status import status_command
 
     click.echo(status_command(config, period_id, as_json))
+
+
+@cli.command()
+@click.option(
+    "--at", type=click.DateTime(["%H:%M"]), default="07:00", show_default=True,
+    help="Time of day, in the organisation's time zone.",
+)  # fmt: skip
+@click.pass_context
+def schedule(ctx: click.Context, at: dt.datetime) -> None:
+    """Print the crontab line, or the systemd service and timer, that start `run` every day.
+
+    Written for this install: the folder of main.py, this Python and the config in use.
+
+    \b
+    Example:
+        python main.py schedule
+        python main.py --config /srv/bao-cao/config.yaml schedule --at 06:30
+    """
+    from service.cron import Install, schedule_text
+
+    config = ctx.find_object(Config)
+    config_path = ctx.find_root().params["config_path"] or DEFAULT_CONFIG
+    install = Install.current(Path(__file__).parent, config_path)
+    click.echo(schedule_text(config, install, at.time(), dt.date.today().year))
 
 
 if __name__ == "__main__":
