@@ -189,5 +189,26 @@ def schedule(ctx: click.Context, at: dt.datetime) -> None:
     click.echo(schedule_text(config, install, at.time(), dt.date.today().year))
 
 
+@cli.command()
+@click.argument("destination", metavar="PATH")
+@pass_config
+def backup(config: Config, destination: str) -> None:
+    """Copy the state file to PATH, consistently even while a run writes it.
+
+    PATH is a new file, or a folder (ending in /, or existing) that gets state-YYYYMMDD-HHMMSS.sqlite3.
+    An existing file is never overwritten. Prints the file written and its size.
+
+    \b
+    Example:
+        python main.py backup backups/
+        python main.py backup /mnt/usb/state-before-upgrade.sqlite3
+    """
+    from service.backup import backup_command
+
+    if Path(destination).is_file():
+        raise click.BadParameter(f"{destination} already exists; name a new file or a folder", param_hint="PATH")
+    click.echo(backup_command(config, destination))
+
+
 if __name__ == "__main__":
     sys.exit(cli())
