@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from errors import ServiceError
+from errors import EXIT_CODES, ServiceError
 from settings import Config, load_config
 from settings.load import DEFAULT_CONFIG
 
@@ -51,7 +51,11 @@ class ServiceGroup(click.Group):
         return result
 
 
-@click.group(cls=ServiceGroup)
+def _exit_codes_help() -> str:
+    return "\b\nExit codes:\n" + "\n".join(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items())
+
+
+@click.group(cls=ServiceGroup, epilog=_exit_codes_help())
 @click.option(
     "--config",
     "config_path",
