@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
 import logging
 import sys
 import zoneinfo
@@ -10,8 +12,9 @@ from pathlib import Path
 
 import click
 
-from errors import ServiceError
+from errors import EXIT_CODES, ServiceError
 from settings import Config, load_config
+from settings.load import DEFAULT_CONFIG
 
 pass_config = click.make_pass_decorator(Config)
 
@@ -30,14 +33,29 @@ class ServiceGroup(click.Group):
     """Turns the service's expected failures into a message and their documented exit code."""
 
     def invoke(self, ctx: click.Context):
+        from service.logs import FILE_ONLY
+
+        log = logging.getLogger("main")
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
         except ServiceError as exc:
+            log.error("%s: exit %d: %s", ctx.invoked_subcommand, exc.exit_code, exc, extra={FILE_ONLY: True})
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.Abort, click.ClickException):
+            raise
+        except Exception:
+            log.exception("%s: unexpected failure (a bug)", ctx.invoked_subcommand, extra={FILE_ONLY: True})
+            raise
+        log.info("%s: exit 0", ctx.invoked_subcommand)
+        return result
 
 
-@click.group(cls=ServiceGroup)
+def _exit_codes_help() -> str:
+    return "\b\nExit codes:\n" + "\n".join(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items())
+
+
+@click.group(cls=ServiceGroup, epilog=_exit_codes_help())
 @click.option(
     "--config",
     "config_path",
@@ -46,18 +64,26 @@ class ServiceGroup(click.Group):
     help="Config file (default: config.yaml beside main.py).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (the log file still gets everything).")
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
+def cli(ctx: click.Context, config_path: Path | None, verbose: bool, quiet: bool) -> None:
     """Collect the units' periodic reports, check them and tell the province who is late.
+
+    Every command logs to the config's log_file; stderr gets warnings (-v: progress too).
 
     \b
     Example:
         python main.py check --today 2023-07-20
     """
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    from service.logs import configure_logging, reset_logging
+
+    if verbose and quiet:
+        raise click.UsageError("-v and -q cannot be used together")
     ctx.obj = load_config(config_path)
+    configure_logging(ctx.obj, verbose, quiet)
+    ctx.call_on_close(reset_logging)
+    if quiet:  # nothing on stdout; errors still go to stderr
+        ctx.with_resource(contextlib.redirect_stdout(io.StringIO()))
 
 
 @cli.command()
@@ -150,6 +176,70 @@ def history(config: Config, unit_id: str, form_key: str | None, period_id: str |
         return
     with Store.open(config.state_file) as store:
         click.echo(history_text(config, store, unit_id, form_key, period_id))
+
+
+@cli.command()
+@click.option("--period", "period_id", help="Only this period (its id, e.g. 2023-H1 or 2023-M07).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines instead of tables.")
+@pass_config
+def status(config: Config, period_id: str | None, as_json: bool) -> None:
+    """Show each report as last judged, the reminders sent and the emails queued, from the state file.
+
+    Reads no sheet: it shows what the last check or run saw. Exits 0, also before any run.
+
+    \b
+    Example:
+        python main.py status
+        python main.py status --period 2023-H1 --json
+    """
+    from service.status import status_command
+
+    click.echo(status_command(config, period_id, as_json))
+
+
+@cli.command()
+@click.option(
+    "--at", type=click.DateTime(["%H:%M"]), default="07:00", show_default=True,
+    help="Time of day, in the organisation's time zone.",
+)  # fmt: skip
+@click.pass_context
+def schedule(ctx: click.Context, at: dt.datetime) -> None:
+    """Print the crontab line, or the systemd service and timer, that start `run` every day.
+
+    Written for this install: the folder of main.py, this Python and the config in use.
+
+    \b
+    Example:
+        python main.py schedule
+        python main.py --config /srv/bao-cao/config.yaml schedule --at 06:30
+    """
+    from service.cron import Install, schedule_text
+
+    config = ctx.find_object(Config)
+    config_path = ctx.find_root().params["config_path"] or DEFAULT_CONFIG
+    install = Install.current(Path(__file__).parent, config_path)
+    click.echo(schedule_text(config, install, at.time(), dt.date.today().year))
+
+
+@cli.command()
+@click.argument("destination", metavar="PATH")
+@pass_config
+def backup(config: Config, destination: str) -> None:
+    """Copy the state file to PATH, consistently even while a run writes it.
+
+    PATH is a new file, or a folder (ending in /, or existing) that gets state-YYYYMMDD-HHMMSS.sqlite3.
+    An existing file is never overwritten. Prints the file written and its size.
+
+    \b
+    Example:
+        python main.py backup backups/
+        python main.py backup /mnt/usb/state-before-upgrade.sqlite3
+    """
+    from service.backup import backup_command
+
+    if Path(destination).is_file():
+        raise click.BadParameter(f"{destination} already exists; name a new file or a folder", param_hint="PATH")
+    click.echo(backup_command(config, destination))
 
 
 if __name__ == "__main__":

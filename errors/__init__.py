@@ -50,13 +50,15 @@ class StoreError(ServiceError):
     exit_code = 7
 
 
+# What each exit code means, for the README's table (tests/test_docs.py keeps them equal) and --help.
 EXIT_CODES = {
-    0: "the job ran (whatever the units' state)",
-    1: "unexpected failure",
-    ConfigError.exit_code: "bad configuration",
-    DeliveryError.exit_code: "emails stay queued after a delivery failure",
-    SourceError.exit_code: "some sheets could not be read",
+    0: "the command ran, whatever state the units' reports are in",
+    1: "unexpected failure: a bug (the traceback is on stderr and in the log file)",
+    ConfigError.exit_code: "bad configuration (the message gives the key path and the reason) or command line",
+    DeliveryError.exit_code: "some emails could not be delivered; they stay queued for the next run",
+    SourceError.exit_code: "some units' sheets could not be read this run; the others were judged and mailed",
     ChecksFailed.exit_code: "doctor found problems",
-    AlreadyRunning.exit_code: "another run is in progress; this one did nothing",
-    StoreError.exit_code: "the state file cannot be used; it was left untouched",
+    AlreadyRunning.exit_code: "another run holds the lock on the state file; this one did nothing",
+    StoreError.exit_code: "the state file cannot be used (not a database, damaged, newer, read-only, or missing"
+    " for backup); it was left untouched",
 }

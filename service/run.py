@@ -26,6 +26,7 @@ from delivery.schedule import PlannedEmail, plan
 from delivery.transport import Attempt, Transport, TransportUnavailable
 from errors import AlreadyRunning, DeliveryError, SourceError
 from service.check import collect
+from service.logs import log_unit_problems
 from settings.schema import Config
 from store import Store
 from store.ledger import CAP, FAILED, Decided
@@ -143,6 +144,10 @@ def deliver(
             try:
                 attempt = transport.send(outgoing, recipients)
                 budget -= 1
+                log.info(
+                    "%s %s %s: to %s: %s: %s", transport.name, email.kind, email.key, ", ".join(recipients),
+                    "accepted" if attempt.complete else "not accepted by all", outgoing.subject,
+                )  # fmt: skip
             except TransportUnavailable as exc:
                 down = str(exc)
                 log.error("delivery stopped: %s", down)
@@ -166,7 +171,6 @@ def _record(
     delivered = delivered_before + attempt.accepted
     if attempt.complete:
         outcome.sent[email.kind] += 1
-        log.info("%s %s: %s", transport, email.kind, email.key)
         store.mark_sent(email.key, today, transport, delivered)
         return
     error = attempt.error or "refused: " + "; ".join(f"{a} ({why})" for a, why in attempt.refused.items())
@@ -191,6 +195,7 @@ def run_job(
     failures = read_failures(judgement)
     outcome.unit_faults = {u: f.code for u, f in failures.unit_faults.items()}
     outcome.service_faults = {u: code for code, ids in failures.service_faults.items() for u in ids}
+    log_unit_problems(config, judgement)
     planned = plan(config, judgement, store.ledger_view(today))
     outcome.due.update(e.kind for e in planned)
     outcome.cancelled = store.cancel_queued_except({e.key for e in planned})

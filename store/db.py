@@ -143,6 +143,9 @@ class Store(LedgerQueries):
         except sqlite3.DatabaseError as exc:
             connection.close()
             raise StoreError(f"the state file {path} cannot be used: {exc}. It was left as it is") from exc
+        except StoreError:  # refused (newer, damaged): close now, so no -wal/-shm stays beside the file
+            connection.close()
+            raise
         return store
 
     @classmethod

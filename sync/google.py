@@ -269,7 +269,7 @@ class GoogleSheetsSource:
             return UnitGrids(unit.id, problem=SourceProblem(lane.broken_code, {"reason": lane.broken}))
         except (APIError, GaveUp, requests.RequestException, google.auth.exceptions.GoogleAuthError) as exc:
             self._count_strike(lane, exc)
-            log.warning("unit %s (%s): %s", unit.id, sheet_id, exc)
+            log.info("unit %s (%s): %s", unit.id, sheet_id, exc)  # service.logs says what it means
             if lane.broken:  # this failure showed the account's quota spent
                 return UnitGrids(unit.id, problem=SourceProblem(lane.broken_code, {"reason": lane.broken}))
             return UnitGrids(unit.id, problem=problem_for(exc, unit, lane.email))

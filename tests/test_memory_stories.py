@@ -35,7 +35,7 @@ def workbooks(tmp_path):
 def check_json(path, today: str) -> dict:
     result = CliRunner().invoke(cli, ["--config", str(path), "check", "--today", today, "--json"])
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 def report(data: dict, unit_id: str, form: str, period: str) -> dict:
