@@ -113,7 +113,7 @@ def check(config: Config, today: str | None, unit_id: str | None, as_json: bool,
 @click.option("--all", "verbose", is_flag=True, help="List every check, not one line per healthy unit.")
 @pass_config
 def doctor(config: Config, verbose: bool) -> None:
-    """Check credentials, every unit's sheet, tabs and headers, and the SMTP login; print each fix.
+    """Check credentials, every unit's sheet, tabs and headers, and the mail transport; print each fix.
 
     Exits 0 when every check passes, 5 otherwise.
 

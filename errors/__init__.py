@@ -27,7 +27,7 @@ class DeliveryError(ServiceError):
 
 
 class SourceError(ServiceError):
-    """Some units' sheets could not be read this run."""
+    """The service itself could not read some units' sheets this run (not the units' doing)."""
 
     exit_code = 4
 
@@ -56,7 +56,10 @@ EXIT_CODES = {
     1: "unexpected failure: a bug (the traceback is on stderr and in the log file)",
     ConfigError.exit_code: "bad configuration (the message gives the key path and the reason) or command line",
     DeliveryError.exit_code: "some emails could not be delivered; they stay queued for the next run",
-    SourceError.exit_code: "some units' sheets could not be read this run; the others were judged and mailed",
+    SourceError.exit_code: (
+        "the service itself could not read some sheets (a key refused, an API off, the quota spent,"
+        " every sheet failing alike); the others were judged and mailed"
+    ),
     ChecksFailed.exit_code: "doctor found problems",
     AlreadyRunning.exit_code: "another run holds the lock on the state file; this one did nothing",
     StoreError.exit_code: "the state file cannot be used (not a database, damaged, newer, read-only, or missing"
