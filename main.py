@@ -164,18 +164,13 @@ def history(config: Config, unit_id: str, form_key: str | None, period_id: str |
         python main.py history 941
         python main.py history 941 --form commitment_monthly --period 2023-M08
     """
-    from service.history import history_text
-    from store import Store
+    from service.history import history_command
 
     if unit_id not in {u.id for u in config.units}:
         raise click.BadParameter(f"no unit with id {unit_id!r} in config", param_hint="UNIT")
     if form_key and form_key not in {f.key for f in config.forms}:
         raise click.BadParameter(f"no form with key {form_key!r} in config", param_hint="--form")
-    if not config.state_file.exists():
-        click.echo(f"No state file yet ({config.state_file}): run `check` or `run` first.")
-        return
-    with Store.open(config.state_file) as store:
-        click.echo(history_text(config, store, unit_id, form_key, period_id))
+    click.echo(history_command(config, unit_id, form_key, period_id))
 
 
 @cli.command()

@@ -89,3 +89,11 @@ def history_text(config: Config, store: Store, unit_id: str, form_key: str | Non
     if len(out) == 1:
         out.append("  " + text("history", "nothing"))
     return "\n".join(out)
+
+
+def history_command(config: Config, unit_id: str, form_key: str | None, period_id: str | None) -> str:
+    """What `python main.py history` prints; the state file is never created by looking."""
+    if not config.state_file.exists():
+        return f"No state file yet ({config.state_file}): run `check` or `run` first."
+    with Store.open(config.state_file) as store:
+        return history_text(config, store, unit_id, form_key, period_id)

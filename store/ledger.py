@@ -88,7 +88,9 @@ class LedgerQueries:
 
     connection: sqlite3.Connection
 
-    def transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...  # provided by Store
+    if TYPE_CHECKING:  # provided by Store, which mixes this class in
+
+        def transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
 
     def ledger_view(self, today: dt.date) -> LedgerView:
         items = self.connection.execute(

@@ -106,6 +106,8 @@ def test_rows_deleted_after_completion_keep_the_report_complete_and_tell_the_off
         "2023-07-17",
         14,
     )
+    history = CliRunner().invoke(cli, ["--config", str(path), "history", "941", "--period", "2023-M07"])
+    assert "  21/07/2023: Tháng 7/2023: đã xoá" in history.output.splitlines()
     digests = [m for m in office_reports(later) if m.subject.startswith("Tình hình báo cáo hằng tuần")]
     assert len(digests) == 2  # Mondays 24/07 and 31/07, while 949 still owes its July report
     assert all(
@@ -216,3 +218,11 @@ def test_when_every_sheet_fails_the_same_way_the_office_is_told_once_and_no_unit
     assert [m.subject.split(" – ")[0] for m in office_reports(smtp_server.messages[1:])][:1] == [
         "Tình hình báo cáo hằng tuần (T2/2023, T3/2023, T4/2023, dot-xuat-2023-04, T5/2023, T6/2023, 6T/2023, T7/2023)"
     ]
+
+
+def test_history_before_any_run_says_so_and_creates_no_state_file(tmp_path):
+    path = mail_config(tmp_path)
+    result = CliRunner().invoke(cli, ["--config", str(path), "history", "941"])
+    assert result.exit_code == 0
+    assert "No state file yet" in result.output
+    assert not (tmp_path / "state.sqlite3").exists()
