@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from typing import Any
 
@@ -13,7 +12,6 @@ from rules.model import Accepted, Finding, Judgement, Period, ReportStatus, plai
 from service.logs import log_unit_problems
 from settings.schema import Config
 from store import AcceptedReport, ReportRow, Store
-from store.db import to_json
 from sync.factory import build_source
 from sync.source import Source
 
@@ -53,7 +51,7 @@ def collect(
     record_history(config, store, readings, today)
     store.save_report_statuses(
         ReportRow(r.unit_id, r.form_key, r.period.id, r.period.label, r.deadline, r.status, r.submitted_on,
-                  len(r.findings), r.unit_id in read_ok, today)
+                  len(r.findings), r.unit_id not in judgement.unreadable_since, today)
         for r in judgement.reports
     )  # fmt: skip
     store.start_run(command, today)
@@ -62,7 +60,7 @@ def collect(
 
 def record_history(config: Config, store: Store, readings: dict[str, UnitReading], today: dt.date) -> int:
     """Keep every distinct content of each form tab read today (rows in sheet order, each with its
-    period and plain values); an unchanged tab adds nothing. Returns how many versions were added."""
+    period, report date and plain values); an unchanged tab adds nothing. Returns how many were added."""
     versions = []
     for unit_id, reading in readings.items():
         if reading.problem is not None:
@@ -77,8 +75,7 @@ def record_history(config: Config, store: Store, readings: dict[str, UnitReading
                 for period_id, records in form_reading.records.items()
                 for record in records
             ]
-            digest = hashlib.sha256(to_json(rows).encode("utf-8")).hexdigest()
-            versions.append((unit_id, form_key, digest, rows))
+            versions.append((unit_id, form_key, rows))
     return store.add_tab_versions(versions, today)
 
 
@@ -179,10 +176,7 @@ def render_text(config: Config, judgement: Judgement) -> str:
         lines.append(f"{form.title} («{form.tab}»)")
         lines.extend(_table(rows + [deadline_row]))
         for summary in (s for s in judgement.summaries if s.form_key == form.key):
-            lines.append(
-                f"  {summary.period.label}: "
-                + text("check_table", "summary", **summary.counts())
-            )
+            lines.append(f"  {summary.period.label}: " + text("check_table", "summary", **summary.counts()))
         lines.append("")
     lines.append(text("check_table", "findings_title"))
     findings = judgement.findings()

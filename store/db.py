@@ -10,6 +10,7 @@ in-memory copy, so the run does everything a real one would and the file never c
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import sqlite3
@@ -351,10 +352,16 @@ class Store(LedgerQueries):
         )
         return {(u, f): h for u, f, h in rows}
 
-    def add_tab_versions(self, versions: Iterable[tuple[str, str, str, list[dict[str, Any]]]], today: dt.date) -> int:
-        """Store (unit, form, hash, rows) whose hash differs from the last one kept; returns how many."""
+    def add_tab_versions(self, versions: Iterable[tuple[str, str, list[dict[str, Any]]]], today: dt.date) -> int:
+        """Keep each (unit, form, rows) whose content differs from the last version kept of that
+        tab (compared by a hash of its JSON); returns how many were new."""
         latest = self.latest_tab_hashes()
-        fresh = [(u, f, h, to_json(rows)) for u, f, h, rows in versions if latest.get((u, f)) != h]
+        fresh = []
+        for unit_id, form_key, rows in versions:
+            text = to_json(rows)
+            digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            if latest.get((unit_id, form_key)) != digest:
+                fresh.append((unit_id, form_key, digest, text))
         stamp = now()
         with self.transaction():
             self.connection.executemany(
