@@ -1,0 +1,210 @@
+"""Runs that overlap: two cron jobs on one state file never send an email twice.
+
+With the lock, the second `run` exits 6 at once; without it (two machines that do not share the
+lock file), the claim each run takes in the ledger before handing an email to the server keeps
+each email to one sender. The runs are real processes; the SMTP server is aiosmtpd in this one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from store import Store
+from store.ledger import CLAIM_EXPIRES, Decided
+from tests.conftest import REPO, SAMPLE_TODAY
+from tests.smtp_server import PASSWORD, SmtpServer, mail_config
+
+TODAY = dt.date.fromisoformat(SAMPLE_TODAY)
+@pytest.fixture
+def start_server(monkeypatch) -> Iterator[Callable[[], SmtpServer]]:
+    """Starts aiosmtpd servers on 127.0.0.1 (stopped after the test), their password in the
+    environment the runs inherit."""
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", PASSWORD)
+    started: list[SmtpServer] = []
+
+    def start() -> SmtpServer:
+        started.append(SmtpServer().start())
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.release()
+        server.stop()
+
+
+def start_run(config_path: Path, *command: str) -> subprocess.Popen:
+    command = command or (sys.executable, "main.py", "--config", str(config_path), "run", "--today", SAMPLE_TODAY)
+    return subprocess.Popen(
+        command, cwd=REPO, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def finish(run: subprocess.Popen) -> tuple[int, str, str]:
+    out, err = run.communicate(timeout=120)
+    return run.returncode, out, err
+
+
+def wait_until(condition: Callable[[], bool], give_up_after: float = 60.0) -> None:
+    """Poll ``condition``; past ``give_up_after`` seconds go on anyway, the assertions will tell."""
+    until = time.monotonic() + give_up_after
+    while not condition() and time.monotonic() < until:
+        time.sleep(0.02)
+
+
+def message_ids(server: SmtpServer) -> Counter[str]:
+    return Counter(m.message["Message-ID"] for m in server.messages)
+
+
+@pytest.fixture
+def due_alone(tmp_path_factory, start_server) -> Counter[str]:
+    """The Message-IDs one run alone sends on the sample day, on a state file of its own."""
+    server = start_server()
+    code, out, err = finish(start_run(mail_config(tmp_path_factory.mktemp("alone"), server)))
+    assert code == 0, out + err
+    assert len(server.messages) > 1
+    return message_ids(server)
+
+
+def test_two_runs_started_together_send_each_email_once_and_the_later_one_exits_6(tmp_path, start_server, due_alone):
+    """The overlap is made certain, not lucky: the run holding the lock cannot finish while its
+    first message waits at DATA, so the first run to exit is the one refused the lock."""
+    server = start_server()
+    path = mail_config(tmp_path, server)
+    server.hold()
+    try:
+        runs = [start_run(path), start_run(path)]
+        wait_until(lambda: any(r.poll() is not None for r in runs))
+        first_out = [i for i, r in enumerate(runs) if r.poll() is not None]
+    finally:
+        server.release()
+    results = [finish(r) for r in runs]
+
+    assert len(first_out) == 1, results
+    code, out, err = results[first_out[0]]
+    assert code == 6, out + err
+    assert "another run is already running" in err and "this one sent nothing" in err
+    assert sorted(code for code, _, _ in results) == [0, 6]
+    assert message_ids(server) == due_alone  # every key once, the same emails as one run alone
+    assert len(server.messages) == sum(due_alone.values())
+
+
+# --- the claim itself, on the store ---------------------------------------------------------------
+
+EMAIL = Decided(
+    "reminder|944|commitment_monthly/2023-M07/on_day", "reminder", "944", "commitment_monthly", "2023-M07",
+    "on_day", "<claim-test@gmail.com>", "Hôm nay hết hạn nộp báo cáo Tháng 7/2023", ["hlhpn.mytu@example.vn"],
+)  # fmt: skip
+
+
+def test_two_connections_to_one_state_file_claim_an_email_once(tmp_path):
+    with Store.open(tmp_path / "state.sqlite3") as first, Store.open(tmp_path / "state.sqlite3") as second:
+        first.queue(EMAIL, TODAY)
+        second.queue(EMAIL, TODAY)
+
+        # One process here: each connection names its claimant as two processes' runs would.
+        taken = [first.claim(EMAIL.key, "host-a:101"), second.claim(EMAIL.key, "host-b:202")]
+
+    assert taken == [True, False]
+
+
+def queue_and_claim(path: str, start, results) -> None:
+    """In a process of its own: queue the email as a run does, then claim it when all are ready."""
+    with Store.open(path) as store:
+        store.queue(EMAIL, TODAY)
+        start.wait()
+        results.put(store.claim(EMAIL.key))
+
+
+def test_of_many_processes_claiming_one_email_at_once_exactly_one_wins(tmp_path):
+    context = multiprocessing.get_context("spawn")
+    racers = 6
+    start, results = context.Barrier(racers), context.Queue()
+    path = str(tmp_path / "state.sqlite3")
+    Store.open(path).close()  # the schema made once, as the first run would
+    processes = [context.Process(target=queue_and_claim, args=(path, start, results)) for _ in range(racers)]
+    for process in processes:
+        process.start()
+    taken = [results.get(timeout=120) for _ in processes]
+    for process in processes:
+        process.join(timeout=120)
+
+    assert [p.exitcode for p in processes] == [0] * racers
+    assert sorted(taken) == [False] * (racers - 1) + [True]
+
+
+def claim_and_die(path: str) -> None:
+    """A run that claims the email and dies before the server answers: the claim stays behind."""
+    store = Store.open(path)
+    store.queue(EMAIL, TODAY)
+    assert store.claim(EMAIL.key)
+    os._exit(1)
+
+
+def claimed_ago(path: Path, age: dt.timedelta) -> None:
+    """Move the claim's time back, as the clock moves on after the claimant died."""
+    at = (dt.datetime.now(dt.UTC) - age).isoformat(timespec="seconds")
+    with Store.open(path) as store:
+        store.connection.execute("UPDATE mail_ledger SET claimed_at = ? WHERE key = ?", (at, EMAIL.key))
+
+
+@pytest.mark.parametrize(
+    ("age", "taken_again"),
+    [
+        (dt.timedelta(0), False),
+        (CLAIM_EXPIRES - dt.timedelta(minutes=1), False),
+        (CLAIM_EXPIRES + dt.timedelta(minutes=1), True),
+    ],
+)
+def test_a_claim_left_by_a_dead_process_is_taken_again_only_once_it_is_older_than_claim_expires(
+    tmp_path, age, taken_again
+):
+    path = tmp_path / "state.sqlite3"
+    dead = multiprocessing.get_context("spawn").Process(target=claim_and_die, args=(str(path),))
+    dead.start()
+    dead.join(timeout=120)
+    assert dead.exitcode == 1
+    claimed_ago(path, age)
+
+    with Store.open(path) as store:
+        assert store.claim(EMAIL.key) is taken_again
+        assert store.entry(EMAIL.key).status == "queued"
+
+
+def claim_and_send_when_told(path: str, claimed, go) -> None:
+    """A run that claims the email, then takes its time before the server accepts it."""
+    with Store.open(path) as store:
+        store.queue(EMAIL, TODAY)
+        assert store.claim(EMAIL.key)
+        claimed.set()
+        go.wait(timeout=120)
+        store.mark_sent(EMAIL.key, TODAY, "smtp", EMAIL.recipients)
+
+
+def test_a_claim_held_by_a_live_process_is_not_taken_nor_is_the_email_once_sent(tmp_path):
+    path = tmp_path / "state.sqlite3"
+    context = multiprocessing.get_context("spawn")
+    claimed, go = context.Event(), context.Event()
+    sending = context.Process(target=claim_and_send_when_told, args=(str(path), claimed, go))
+    sending.start()
+    try:
+        assert claimed.wait(timeout=120)
+        with Store.open(path) as store:
+            assert not store.claim(EMAIL.key)
+    finally:
+        go.set()
+        sending.join(timeout=120)
+
+    assert sending.exitcode == 0
+    with Store.open(path) as store:
+        assert store.entry(EMAIL.key).status == "sent"
+        assert not store.claim(EMAIL.key)
