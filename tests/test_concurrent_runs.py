@@ -19,12 +19,25 @@ from pathlib import Path
 
 import pytest
 
+from errors import StoreError
 from store import Store
 from store.ledger import CLAIM_EXPIRES, Decided
 from tests.conftest import REPO, SAMPLE_TODAY
 from tests.smtp_server import PASSWORD, SmtpServer, mail_config
 
 TODAY = dt.date.fromisoformat(SAMPLE_TODAY)
+# `run` without its lock: the job as two machines would run it on a shared state file.
+UNLOCKED_RUN = """
+import datetime as dt, sys
+from service.run import run_job
+from settings import load_config
+from store import Store
+config = load_config(sys.argv[1])
+with Store.open(config.state_file) as store:
+    print(run_job(config, dt.date.fromisoformat(sys.argv[2]), store).summary())
+"""
+
+
 @pytest.fixture
 def start_server(monkeypatch) -> Iterator[Callable[[], SmtpServer]]:
     """Starts aiosmtpd servers on 127.0.0.1 (stopped after the test), their password in the
@@ -98,6 +111,24 @@ def test_two_runs_started_together_send_each_email_once_and_the_later_one_exits_
     assert len(server.messages) == sum(due_alone.values())
 
 
+def test_two_runs_without_the_lock_share_the_emails_and_send_none_twice(tmp_path, start_server, due_alone):
+    server = start_server()
+    path = mail_config(tmp_path, server)
+    server.hold()  # both runs must be mid-delivery at once, each holding a message at DATA
+    try:
+        runs = [start_run(path, sys.executable, "-c", UNLOCKED_RUN, str(path), SAMPLE_TODAY) for _ in range(2)]
+        wait_until(lambda: server.held == 2 or any(r.poll() is not None for r in runs))
+        held_together = server.held
+    finally:
+        server.release()
+    results = [finish(r) for r in runs]
+
+    assert [code for code, _, _ in results] == [0, 0], results
+    assert held_together == 2
+    assert message_ids(server) == due_alone
+    assert server.connections == 2  # each run delivered some of them
+
+
 # --- the claim itself, on the store ---------------------------------------------------------------
 
 EMAIL = Decided(
@@ -115,6 +146,52 @@ def test_two_connections_to_one_state_file_claim_an_email_once(tmp_path):
         taken = [first.claim(EMAIL.key, "host-a:101"), second.claim(EMAIL.key, "host-b:202")]
 
     assert taken == [True, False]
+
+
+def open_fresh_state_files(folder: str, rounds: int, start, results) -> None:
+    """In a process of its own: open, together with the others, each round's new state file."""
+    for n in range(rounds):
+        start.wait()
+        try:
+            Store.open(Path(folder) / f"state-{n}.sqlite3").close()
+            results.put("opened")
+        except StoreError as exc:
+            results.put(str(exc))
+
+
+def test_processes_opening_a_state_file_that_does_not_exist_yet_all_get_it_whole(tmp_path):
+    """The first runs on a new machine may start together: none may find the file half made
+    (empty, or between journal modes) and refuse it. A race, so played over many rounds."""
+    context = multiprocessing.get_context("spawn")
+    racers, rounds = 4, 10
+    start, results = context.Barrier(racers), context.Queue()
+    processes = [
+        context.Process(target=open_fresh_state_files, args=(str(tmp_path), rounds, start, results))
+        for _ in range(racers)
+    ]
+    for process in processes:
+        process.start()
+    outcomes = Counter(results.get(timeout=120) for _ in range(racers * rounds))
+    for process in processes:
+        process.join(timeout=120)
+
+    assert outcomes == {"opened": racers * rounds}
+    for n in range(rounds):
+        with Store.open(tmp_path / f"state-{n}.sqlite3") as store:
+            assert store.schema_version > 0
+            assert store.connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_where_the_file_system_has_no_hard_links_the_state_file_is_made_all_the_same(tmp_path, monkeypatch):
+    def no_hard_links(source, target):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_hard_links)
+    with Store.open(tmp_path / "state.sqlite3") as store:
+        store.queue(EMAIL, TODAY)
+    with Store.open(tmp_path / "state.sqlite3") as store:
+        assert store.entry(EMAIL.key).status == "queued"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.sqlite3"]
 
 
 def queue_and_claim(path: str, start, results) -> None:
