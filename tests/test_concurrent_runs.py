@@ -19,7 +19,13 @@ from pathlib import Path
 
 import pytest
 
+from delivery.render import render_email
+from delivery.schedule import PlannedEmail, plan
+from delivery.transport import build_transport
 from errors import StoreError
+from service.check import collect
+from service.run import RunOutcome, deliver
+from settings import load_config
 from store import Store
 from store.ledger import CLAIM_EXPIRES, Decided
 from tests.conftest import REPO, SAMPLE_TODAY
@@ -127,6 +133,37 @@ def test_two_runs_without_the_lock_share_the_emails_and_send_none_twice(tmp_path
     assert held_together == 2
     assert message_ids(server) == due_alone
     assert server.connections == 2  # each run delivered some of them
+
+
+def test_a_run_claiming_an_email_another_run_half_delivered_sends_it_only_to_those_still_owed(tmp_path, start_server):
+    """Between one run's first look at the ledger and its claim, another run delivers the email
+    to all its recipients but one, whom the server refuses: the first run owes it to that one only."""
+    server = start_server()
+    config = load_config(mail_config(tmp_path, server, units=["944"]))
+    with Store.open(config.state_file) as store, Store.open(config.state_file) as other_store:
+        judgement = collect(config, TODAY, store, command="run")
+        [reminder] = [e for e in plan(config, judgement, store.ledger_view(TODAY)) if e.kind == "reminder"]
+        refused = reminder.to[1]
+
+        def render(email: PlannedEmail):
+            return render_email(config, judgement, email)
+
+        def render_while_another_run_delivers(email: PlannedEmail):
+            server.refuse(refused)
+            other = RunOutcome(TODAY, "smtp", dry_run=False)
+            deliver(config, TODAY, [email], render, other_store, build_transport(config, False), other)
+            server.refuse()
+            return render(email)
+
+        outcome = RunOutcome(TODAY, "smtp", dry_run=False)
+        deliver(
+            config, TODAY, [reminder], render_while_another_run_delivers, store, build_transport(config, False), outcome
+        )
+
+        assert store.entry(reminder.key).status == "sent"
+    assert len(reminder.to + reminder.cc) == 4
+    assert Counter(a for m in server.messages for a in m.rcpt_tos) == dict.fromkeys(reminder.to + reminder.cc, 1)
+    assert server.messages[-1].rcpt_tos == [refused]
 
 
 # --- the claim itself, on the store ---------------------------------------------------------------
