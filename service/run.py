@@ -83,6 +83,12 @@ def _recipients(email: PlannedEmail, delivered: list[str]) -> list[str]:
     return [a for a in dict.fromkeys(email.to + email.cc) if a.lower() not in done]
 
 
+def _delivered(store: Store, key: str) -> list[str]:
+    """Who the ledger says already accepted the email ``key``."""
+    entry = store.entry(key)
+    return entry.delivered_to if entry else []
+
+
 def _decided(email: PlannedEmail, outgoing: Outgoing, recipients: list[str]) -> Decided:
     lead = email.lead
     return Decided(
@@ -110,8 +116,10 @@ def deliver(
 ) -> None:
     """Render, build and hand each email to ``transport``, recording each step in ``store``.
 
-    Each email is queued, then claimed in one transaction before the transport sees it: an email
-    another process claimed or sent meanwhile is skipped, never sent twice.
+    Each email is queued, then claimed in one transaction before anything else is recorded of it:
+    an email another process claimed or sent meanwhile is skipped, never sent twice. Who still
+    needs it is read once the claim is held, as another process may have delivered it to some
+    recipients since this one first looked.
     """
     sender = config.mail.delivery.sender(config.organisation)
     budget = config.mail.daily_cap - store.sent_on(today)
@@ -119,14 +127,17 @@ def deliver(
     started = time.perf_counter()
     with transport:
         for email in planned:
-            entry = store.entry(email.key)
-            delivered = entry.delivered_to if entry else []
-            recipients = _recipients(email, delivered)
             outgoing = build_message(
                 email.key, email.kind, email.unit.id if email.unit else None, render(email), sender,
                 config.mail.sender_name, email.to, email.cc, reply_to=config.organisation.office_email,
             )  # fmt: skip
-            store.queue(_decided(email, outgoing, recipients), today)
+            store.queue(_decided(email, outgoing, _recipients(email, _delivered(store, email.key))), today)
+            if not store.claim(email.key):
+                outcome.taken_elsewhere += 1
+                log.info("%s: claimed or sent by another run, skipped", email.key)
+                continue
+            delivered = _delivered(store, email.key)
+            recipients = _recipients(email, delivered)
             if not recipients:  # every recipient took it on an earlier run; only the record was missing
                 store.mark_sent(email.key, today, transport.name, delivered)
                 continue
@@ -136,10 +147,6 @@ def deliver(
                 continue
             if down is not None:
                 store.mark_failed_attempt(email.key, down, transport.name, delivered, give_up_after=None)
-                continue
-            if not store.claim(email.key):
-                outcome.taken_elsewhere += 1
-                log.info("%s: claimed or sent by another run, skipped", email.key)
                 continue
             try:
                 attempt = transport.send(outgoing, recipients)

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -118,6 +119,18 @@ def _check_file(path: Path) -> None:
         raise StoreError(f"the state file {path} is read-only for this user; the service must be able to write it")
 
 
+def _put_in_place(new: Path, path: Path) -> None:
+    """``new`` as ``path`` unless a file is there already (FileExistsError), whole as soon as it
+    appears wherever the file system has hard links."""
+    try:
+        os.link(new, path)
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links (FAT, some network shares): an exclusive create, then the bytes
+        with path.open("xb") as target:
+            target.write(new.read_bytes())
+
+
 class Store(LedgerQueries):
     """The state file for one run; use as a context manager, or call close()."""
 
@@ -130,9 +143,10 @@ class Store(LedgerQueries):
     def open(cls, path: Path | str) -> Store:
         """Open (creating it if absent) and migrate the state file; StoreError if it is unusable."""
         path = Path(path)
+        if not path.exists():
+            cls._create(path)
         _check_file(path)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the state file {path}: {exc}") from exc
@@ -148,6 +162,33 @@ class Store(LedgerQueries):
             connection.close()
             raise
         return store
+
+    @classmethod
+    def _create(cls, path: Path) -> None:
+        """Make a new state file whole under a temporary name beside ``path``, then link it into
+        place unless another process did first (its file is then kept): no process ever finds the
+        state file half made, empty or between journal modes, and refuses it."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
+            os.close(handle)
+        except OSError as exc:
+            raise StoreError(f"cannot create the state file {path}: {exc}") from exc
+        new = Path(name)
+        try:
+            store = cls(sqlite3.connect(name, isolation_level=None), new)
+            try:
+                store.connection.execute("PRAGMA journal_mode=WAL")
+                store._prepare()
+            finally:
+                store.close()
+            _put_in_place(new, path)
+        except FileExistsError:
+            pass  # another process made it first: that one is used
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot create the state file {path}: {exc}") from exc
+        finally:
+            new.unlink(missing_ok=True)
 
     @classmethod
     def scratch(cls, path: Path | str) -> Store:

@@ -1,7 +1,8 @@
 """A real SMTP server for the mail tests and benchmark, and the configs that point at it.
 
 ``SmtpServer`` is aiosmtpd with AUTH, keeping every message received; it can refuse chosen
-recipients and be stopped and restarted on the same port, to play a server that is down.
+recipients, be stopped and restarted on the same port, to play a server that is down, and hold
+messages at DATA until released, to keep a sender mid-delivery while another process starts.
 ``running_server`` gives test modules an ``smtp_server`` fixture on a free port. ``mail_config``
 writes a copy of the shipped config (some units only, another workbook folder, a mail section)
 and ``run_cli`` runs `run`.
@@ -9,9 +10,11 @@ and ``run_cli`` runs `run`.
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
+import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -69,11 +72,19 @@ class Received:
         return self.part("text/plain")
 
 
+def _open_gate() -> threading.Event:
+    gate = threading.Event()
+    gate.set()
+    return gate
+
+
 @dataclass
 class Handler:
     refuse: set[str] = field(default_factory=set)
     messages: list[Received] = field(default_factory=list)
     sessions: set[int] = field(default_factory=set)
+    gate: threading.Event = field(default_factory=_open_gate)  # DATA is answered once it is set
+    held: int = 0  # messages waiting at the gate
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd hook)
         if address.lower() in self.refuse:
@@ -82,6 +93,10 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd hook)
+        self.held += 1
+        while not self.gate.is_set():  # other sessions go on meanwhile: the loop is not blocked
+            await asyncio.sleep(0.01)
+        self.held -= 1
         self.sessions.add(id(session))
         self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content, id(session)))
         return "250 OK"
@@ -138,6 +153,18 @@ class SmtpServer:
 
     def refuse(self, *addresses: str) -> None:
         self.handler.refuse = {a.lower() for a in addresses}
+
+    def hold(self) -> None:
+        """Keep every message at DATA, unanswered, until ``release``: its sender waits mid-send."""
+        self.handler.gate.clear()
+
+    def release(self) -> None:
+        self.handler.gate.set()
+
+    @property
+    def held(self) -> int:
+        """How many messages are waiting at DATA now."""
+        return self.handler.held
 
     def delivery(self, password_env: str = "TEST_SMTP_PASSWORD") -> dict:
         """The `mail.delivery` section of config.yaml that points at this server."""
