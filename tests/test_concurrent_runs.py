@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from delivery.registry import build_transport
 from delivery.render import render_email
 from delivery.schedule import PlannedEmail, plan
-from delivery.transport import build_transport
 from errors import StoreError
 from service.check import collect
 from service.run import RunOutcome, deliver
