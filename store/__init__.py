@@ -1,6 +1,7 @@
 """The service's memory: one SQLite state file, owned for a run by one Store object."""
 
-from store.db import AcceptedReport, ReportRow, Store, TabVersion, UnitSeen
+from store.db import AcceptedReport, ReportRow, Store, UnitSeen
 from store.ledger import LedgerView
+from store.sheets import TabVersion
 
 __all__ = ["AcceptedReport", "LedgerView", "ReportRow", "Store", "TabVersion", "UnitSeen"]

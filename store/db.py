@@ -2,15 +2,15 @@
 
 It opens the file (refusing one that is not a database, or is damaged, and leaving it
 byte-for-byte untouched), brings the schema up to date, and is the only place that reads or
-writes runs, units seen, accepted reports, snapshots and history; the send ledger's queries are
-in store/ledger.py on the same connection. ``Store.scratch`` is the store of a dry run: an
-in-memory copy, so the run does everything a real one would and the file never changes.
+writes runs, units seen, accepted reports and last judgements; the send ledger's queries are in
+store/ledger.py and those of snapshots and history in store/sheets.py, on the same connection.
+``Store.scratch`` is the store of a dry run: an in-memory copy, so the run does everything a real
+one would and the file never changes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import sqlite3
@@ -18,34 +18,18 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from errors import StoreError
+from store.encoding import now, to_json
 from store.ledger import LedgerQueries
 from store.schema import MIGRATIONS
+from store.sheets import SheetQueries
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 30_000
 Key = tuple[str, str, str]  # unit id, form key, period id
-
-
-def now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def to_json(value: Any) -> str:
-    """JSON for values read from sheets: Decimal as its exact text, dates ISO."""
-
-    def plain(item: Any) -> Any:
-        if isinstance(item, Decimal):
-            return str(item)
-        if isinstance(item, (dt.date, dt.datetime)):
-            return item.isoformat()
-        raise TypeError(f"cannot store {type(item).__name__}")
-
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=plain, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -79,19 +63,6 @@ class ReportRow:
     finding_count: int
     sheet_read: bool  # False: the unit's sheet could not be read that run
     judged_on: dt.date
-
-
-@dataclass(frozen=True)
-class TabVersion:
-    """One distinct content of a unit's form tab, and the day it was first read so."""
-
-    id: int
-    unit_id: str
-    form_key: str
-    content_hash: str
-    rows: list[dict[str, Any]]
-    read_on: dt.date
-    read_at: str
 
 
 def _day(value: str | None) -> dt.date | None:
@@ -131,7 +102,7 @@ def _put_in_place(new: Path, path: Path) -> None:
             target.write(new.read_bytes())
 
 
-class Store(LedgerQueries):
+class Store(LedgerQueries, SheetQueries):
     """The state file for one run; use as a context manager, or call close()."""
 
     def __init__(self, connection: sqlite3.Connection, path: Path | None) -> None:
@@ -363,59 +334,3 @@ class Store(LedgerQueries):
                       bool(read), dt.date.fromisoformat(j))
             for u, f, p, label, d, s, sub, n, read, j in rows
         ]  # fmt: skip
-
-    # --- snapshots ----------------------------------------------------------------------------
-    def snapshot(self, spreadsheet_id: str) -> tuple[str, str, list[str], dict[str, Any]] | None:
-        """(version, modified time, tabs, content) of a spreadsheet's last read, if stored."""
-        row = self.connection.execute(
-            "SELECT version, modified_time, tabs, content FROM sheet_snapshots WHERE spreadsheet_id = ?",
-            (spreadsheet_id,),
-        ).fetchone()
-        if row is None:
-            return None
-        return row[0], row[1], json.loads(row[2]), json.loads(row[3])
-
-    def save_snapshot(
-        self, spreadsheet_id: str, version: str, modified_time: str, tabs: list[str], content: dict[str, Any]
-    ) -> None:
-        with self.transaction():
-            self.connection.execute(
-                "INSERT OR REPLACE INTO sheet_snapshots VALUES (?, ?, ?, ?, ?, ?)",
-                (spreadsheet_id, version, modified_time, to_json(tabs), to_json(content), now()),
-            )
-
-    # --- history ------------------------------------------------------------------------------
-    def latest_tab_hashes(self) -> dict[tuple[str, str], str]:
-        """The content hash of each unit's form tab as last read."""
-        rows = self.connection.execute(
-            "SELECT unit_id, form_key, content_hash FROM tab_versions"
-            " WHERE id IN (SELECT max(id) FROM tab_versions GROUP BY unit_id, form_key)"
-        )
-        return {(u, f): h for u, f, h in rows}
-
-    def add_tab_versions(self, versions: Iterable[tuple[str, str, list[dict[str, Any]]]], today: dt.date) -> int:
-        """Keep each (unit, form, rows) whose content differs from the last version kept of that
-        tab (compared by a hash of its JSON); returns how many were new."""
-        latest = self.latest_tab_hashes()
-        fresh = []
-        for unit_id, form_key, rows in versions:
-            text = to_json(rows)
-            digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-            if latest.get((unit_id, form_key)) != digest:
-                fresh.append((unit_id, form_key, digest, text))
-        stamp = now()
-        with self.transaction():
-            self.connection.executemany(
-                "INSERT INTO tab_versions (unit_id, form_key, content_hash, rows, read_on, read_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [(u, f, h, rows, today.isoformat(), stamp) for u, f, h, rows in fresh],
-            )
-        return len(fresh)
-
-    def tab_versions(self, unit_id: str, form_key: str | None = None) -> list[TabVersion]:
-        rows = self.connection.execute(
-            "SELECT id, unit_id, form_key, content_hash, rows, read_on, read_at FROM tab_versions"
-            " WHERE unit_id = ? AND (? IS NULL OR form_key = ?) ORDER BY form_key, id",
-            (unit_id, form_key, form_key),
-        )
-        return [TabVersion(i, u, f, h, json.loads(r), dt.date.fromisoformat(d), a) for i, u, f, h, r, d, a in rows]

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from store.encoding import now as utc_now
+
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
@@ -28,10 +30,6 @@ REMINDER = "reminder"
 CLAIM_EXPIRES = dt.timedelta(hours=1)
 
 ItemRef = tuple[str, str, str, str]  # unit, form, period, step
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def claimant() -> str:
@@ -150,7 +148,7 @@ class LedgerQueries:
 
     def queue(self, email: Decided, today: dt.date) -> None:
         """Record ``email`` as decided (before any attempt), keeping attempts and delivered_to."""
-        now = _now()
+        stamp = utc_now()
         with self.transaction():
             self.connection.execute(
                 "INSERT INTO mail_ledger (key, kind, unit_id, form_key, period_id, step, first_day, message_id,"
@@ -171,8 +169,8 @@ class LedgerQueries:
                     email.subject,
                     json.dumps(email.recipients),
                     QUEUED,
-                    now,
-                    now,
+                    stamp,
+                    stamp,
                 ),
             )
             self.connection.executemany(
@@ -189,7 +187,7 @@ class LedgerQueries:
             cursor = self.connection.execute(
                 "UPDATE mail_ledger SET claimed_by = ?, claimed_at = ? WHERE key = ? AND status = ?"
                 " AND (claimed_by IS NULL OR claimed_by = ? OR claimed_at < ?)",
-                (who, _now(), key, QUEUED, who, expired),
+                (who, utc_now(), key, QUEUED, who, expired),
             )
         return cursor.rowcount == 1
 
@@ -198,13 +196,13 @@ class LedgerQueries:
             self.connection.execute("UPDATE mail_ledger SET claimed_by = NULL, claimed_at = NULL WHERE key = ?", (key,))
 
     def mark_sent(self, key: str, today: dt.date, transport: str, delivered_to: list[str]) -> None:
-        now = _now()
+        stamp = utc_now()
         with self.transaction():
             self.connection.execute(
                 "UPDATE mail_ledger SET status = ?, queued_reason = NULL, attempts = attempts + 1, last_error = NULL,"
                 " transport = ?, delivered_to = ?, sent_at = ?, sent_day = ?, updated_at = ?, claimed_by = NULL,"
                 " claimed_at = NULL WHERE key = ?",
-                (SENT, transport, json.dumps(delivered_to), now, today.isoformat(), now, key),
+                (SENT, transport, json.dumps(delivered_to), stamp, today.isoformat(), stamp, key),
             )
 
     def mark_failed_attempt(
@@ -219,7 +217,7 @@ class LedgerQueries:
                 "UPDATE mail_ledger SET attempts = attempts + 1, last_error = ?, queued_reason = ?, transport = ?,"
                 " delivered_to = ?, updated_at = ?, claimed_by = NULL, claimed_at = NULL,"
                 " status = CASE WHEN ? > 0 AND attempts + 1 >= ? THEN ? ELSE ? END WHERE key = ?",
-                (error, ERROR, transport, json.dumps(delivered_to), _now(), limit, limit, FAILED, QUEUED, key),
+                (error, ERROR, transport, json.dumps(delivered_to), utc_now(), limit, limit, FAILED, QUEUED, key),
             )
         entry = self.entry(key)
         return entry.status if entry else QUEUED
@@ -229,7 +227,7 @@ class LedgerQueries:
             self.connection.execute(
                 "UPDATE mail_ledger SET queued_reason = ?, last_error = ?, updated_at = ?, claimed_by = NULL,"
                 " claimed_at = NULL WHERE key = ?",
-                (CAP, "daily cap reached", _now(), key),
+                (CAP, "daily cap reached", utc_now(), key),
             )
 
     def cancel_queued_except(self, keys: Iterable[str]) -> int:
@@ -245,7 +243,7 @@ class LedgerQueries:
         with self.transaction():
             self.connection.executemany(
                 "UPDATE mail_ledger SET status = ?, last_error = ?, updated_at = ? WHERE key = ? AND status = ?",
-                [(CANCELLED, "no longer due", _now(), k, QUEUED) for k in stale],
+                [(CANCELLED, "no longer due", utc_now(), k, QUEUED) for k in stale],
             )
         return len(stale)
 
