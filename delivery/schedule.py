@@ -1,8 +1,10 @@
 """Which emails are due today: reminder steps per report, consolidated reports and digests.
 
 Pure: (config, judgement, what the ledger already holds, today) → planned emails, each with a
-stable key. Catching up after missed cron days sends only the latest step still due per report,
-and at most one reminder per unit per day grouping all its outstanding reports.
+stable key. Mail goes out on sending days only (working days, unless ``mail.send_on_days_off``):
+what falls due on a day off waits for the next one. Catching up after days off or missed cron
+days sends only the latest step still due per report, and at most one reminder per unit per day
+grouping all its outstanding reports.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from consolidation.figures import outstanding_reports, period_reports, read_failures
+from rules.calendar import WorkingDays
 from rules.model import INCOMPLETE, MISSING, NOT_YET_DUE, Finding, Judgement, ReportStatus
 from settings.schema import Config, Reminders, Unit
 from store.ledger import REMINDER, ItemRef, LedgerView
@@ -21,6 +24,32 @@ DIGEST = "digest"
 CONSOLIDATED = (AFTER_DEADLINE, ALL_COMPLETE, DIGEST)
 SHEET_PROBLEM = "sheet_problem"  # to a unit: its sheet cannot be read, and how to fix it
 SERVICE_PROBLEM = "service_problem"  # to the office: the service itself cannot read the sheets
+ONE_DAY = dt.timedelta(days=1)
+
+
+class SendingDays:
+    """The days mail goes out: the deadline calendar's working days (weekends, public holidays and
+    ``calendar.extra_days_off`` excluded, ``extra_working_days`` included), or every day with
+    ``mail.send_on_days_off``."""
+
+    def __init__(self, config: Config) -> None:
+        self._working = None if config.mail.send_on_days_off else WorkingDays(config.calendar)
+
+    def is_sending_day(self, day: dt.date) -> bool:
+        return self._working is None or self._working.is_working_day(day)
+
+    def window(self, opens: dt.date, catch_up: int) -> tuple[dt.date, dt.date]:
+        """When an email that falls due on ``opens`` may go out: from the first sending day on or
+        after it through ``catch_up`` more sending days."""
+        if self._working is None:
+            return opens, opens + dt.timedelta(days=catch_up)
+        first = self._working.next_working_day(opens)
+        return first, self._working.add_working_days(first, catch_up)
+
+
+def is_sending_day(config: Config, day: dt.date) -> bool:
+    """Whether `run` sends anything on ``day``; on other days it only reads and judges."""
+    return SendingDays(config).is_sending_day(day)
 
 
 @dataclass(frozen=True)
@@ -165,16 +194,36 @@ def digest_day(today: dt.date, weekday: int) -> dt.date:
     return today - dt.timedelta(days=(today.weekday() - weekday) % 7)
 
 
-def plan_consolidated(config: Config, judgement: Judgement, ledger: LedgerView) -> list[PlannedEmail]:
-    """After-deadline reports, all-complete reports and the weekly digest due today."""
-    today = judgement.today
-    catch_up = dt.timedelta(days=config.mail.catch_up_days)
-    office = [config.organisation.office_email]
+@dataclass(frozen=True)
+class _Windows:
+    """When a consolidated report may go out (see ``plan_consolidated``), read against the ledger."""
 
-    def due(key: str, day: dt.date) -> bool:
-        if key in ledger.sent_days:
+    today: dt.date
+    catch_up: int
+    days: SendingDays
+    ledger: LedgerView
+
+    def due(self, key: str, opens: dt.date) -> bool:
+        """Not sent yet, and queued earlier or inside its window today."""
+        if key in self.ledger.sent_days:
             return False
-        return key in ledger.queued_keys or day <= today <= day + catch_up
+        first, last = self.days.window(opens, self.catch_up)
+        return key in self.ledger.queued_keys or first <= self.today <= last
+
+
+def plan_consolidated(
+    config: Config, judgement: Judgement, ledger: LedgerView, days: SendingDays | None = None
+) -> list[PlannedEmail]:
+    """After-deadline reports, all-complete reports and the weekly digest due today.
+
+    Each has a window, counted in sending days: it opens on the first sending day after the
+    period's deadline (after-deadline), on or after the day the last unit completed (all-complete)
+    or on or after ``mail.digest_weekday`` (digest), and stays open ``mail.catch_up_days`` more
+    sending days.
+    """
+    today = judgement.today
+    windows = _Windows(today, config.mail.catch_up_days, days or SendingDays(config), ledger)
+    office = [config.organisation.office_email]
 
     periods: dict[str, list[ReportStatus]] = {}
     for report in judgement.reports:
@@ -183,7 +232,7 @@ def plan_consolidated(config: Config, judgement: Judgement, ledger: LedgerView) 
     for period_id, reports in periods.items():
         deadline = max(r.deadline for r in reports)
         key = f"{AFTER_DEADLINE}|{period_id}"
-        after_deadline_due = due(key, deadline + dt.timedelta(days=1))
+        after_deadline_due = windows.due(key, deadline + ONE_DAY)
         if after_deadline_due:
             planned.append(
                 PlannedEmail(
@@ -199,7 +248,7 @@ def plan_consolidated(config: Config, judgement: Judgement, ledger: LedgerView) 
             last > deadline
             and not after_deadline_due
             and (shown_complete is None or shown_complete < last)
-            and due(key, last)
+            and windows.due(key, last)
         ):
             planned.append(
                 PlannedEmail(
@@ -209,15 +258,19 @@ def plan_consolidated(config: Config, judgement: Judgement, ledger: LedgerView) 
     outstanding = outstanding_reports(judgement)
     day = digest_day(today, config.mail.digest_weekday)
     key = f"{DIGEST}|{day.isoformat()}"
-    if outstanding and due(key, day):
+    if outstanding and windows.due(key, day):
         planned.append(PlannedEmail(key, DIGEST, office, reports=outstanding))
     return planned
 
 
 def plan(config: Config, judgement: Judgement, ledger: LedgerView) -> list[PlannedEmail]:
     """Everything due today: consolidated reports first, then reminders; within each, what has
-    waited longest (over a daily cap) first, then config order.
+    waited longest (over a daily cap) first, then config order. Nothing on a day that is not a
+    sending day: what falls due then is planned on the next one.
     """
+    days = SendingDays(config)
+    if not days.is_sending_day(judgement.today):
+        return []
 
     def waiting(email: PlannedEmail) -> dt.date | None:
         return ledger.waiting_since.get(email.unit.id if email.unit else email.key)
@@ -228,7 +281,7 @@ def plan(config: Config, judgement: Judgement, ledger: LedgerView) -> list[Plann
         judgement.unreadable_since
     )
     planned = (
-        ([] if blind else plan_consolidated(config, judgement, ledger))
+        ([] if blind else plan_consolidated(config, judgement, ledger, days))
         + plan_problem_notices(config, judgement, ledger)
         + plan_reminders(config, judgement, ledger)
     )

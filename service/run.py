@@ -22,7 +22,7 @@ from consolidation.figures import read_failures
 from delivery.message import Outgoing, build_message
 from delivery.registry import build_transport
 from delivery.render import Rendered, render_email
-from delivery.schedule import PlannedEmail, plan
+from delivery.schedule import PlannedEmail, is_sending_day, plan
 from delivery.transport import Attempt, Transport, TransportUnavailable
 from errors import AlreadyRunning, DeliveryError, SourceError
 from service.check import collect
@@ -42,6 +42,7 @@ class RunOutcome:
     today: dt.date
     delivered_verb: str  # the transport's: "sent", "written to the outbox"
     dry_run: bool
+    sending_day: bool = True  # false: a weekend or day off, nothing is sent (mail.send_on_days_off)
     due: Counter[str] = field(default_factory=Counter)
     sent: Counter[str] = field(default_factory=Counter)
     capped: int = 0
@@ -61,6 +62,8 @@ class RunOutcome:
             f"  due: {sum(self.due.values())} email(s): {kinds}",
             f"  {self.delivered_verb}: {sum(self.sent.values())}: {sent}",
         ]
+        if not self.sending_day:
+            lines.append("  not a sending day (a weekend or day off): what falls due goes out on the next working day")
         if self.capped:
             lines.append(f"  over the daily cap, queued for the next run: {self.capped}")
         if self.taken_elsewhere:
@@ -198,14 +201,15 @@ def run_job(
     """The whole job for ``today`` on ``store``; returns what happened."""
     judgement = collect(config, today, store, source=source, command="run")
     transport = transport or build_transport(config, dry_run)
-    outcome = RunOutcome(today, transport.verb, dry_run)
+    outcome = RunOutcome(today, transport.verb, dry_run, is_sending_day(config, today))
     failures = read_failures(judgement)
     outcome.unit_faults = {u: f.code for u, f in failures.unit_faults.items()}
     outcome.service_faults = {u: code for code, ids in failures.service_faults.items() for u in ids}
     log_unit_problems(config, judgement)
     planned = plan(config, judgement, store.ledger_view(today))
     outcome.due.update(e.kind for e in planned)
-    outcome.cancelled = store.cancel_queued_except({e.key for e in planned})
+    if outcome.sending_day:  # on a day off what is queued stays queued, for the next sending day
+        outcome.cancelled = store.cancel_queued_except({e.key for e in planned})
     deliver(config, today, planned, lambda email: render_email(config, judgement, email), store, transport, outcome)
     outcome.waiting_errors = [(e.key, e.last_error or "") for e in store.waiting() if e.queued_reason != CAP]
     return outcome

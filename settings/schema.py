@@ -319,7 +319,12 @@ class Mail(Strict):
     digest_weekday: int = Field(0, ge=0, le=6, description="0 = Monday")
     catch_up_days: int = Field(
         2, ge=0, le=31,
-        description="a consolidated report or digest missed by cron still goes out this many days late",
+        description="a consolidated report or digest missed by cron still goes out this many sending days late",
+    )
+    send_on_days_off: bool = Field(
+        False,
+        description="false: nothing is sent on weekends and the calendar's days off; what falls due goes out"
+        " on the next working day",
     )
     max_attempts: int = Field(10, ge=1, le=100, description="after this many failed tries an email is given up")
     technician_email: Email | None = Field(

@@ -14,6 +14,7 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
+import holidays
 import pytest
 from openpyxl import load_workbook
 
@@ -142,6 +143,19 @@ COMPLETE_FROM = {
 # month before July of 951 (no monthly tab).
 OWING_EARLIER = {"944", "945", "948", "949", "951"}
 UNREADABLE = {"945": (day(8, 5), day(8, 14))}  # and 946 throughout: no workbook at all
+VN_HOLIDAYS = holidays.country_holidays("VN", years=2023)  # 1, 2 and 4 September in the sequence
+
+
+def sending_day(today: dt.date) -> bool:
+    """mail.send_on_days_off is false: nothing is sent on weekends and public holidays (the
+    shipped config names no extra days off or working days)."""
+    return today.weekday() < 5 and today not in VN_HOLIDAYS
+
+
+def first_sending_day(today: dt.date) -> dt.date:
+    while not sending_day(today):
+        today += dt.timedelta(days=1)
+    return today
 
 
 def steps(deadline: dt.date) -> list[dt.date]:
@@ -161,14 +175,14 @@ def deadlines() -> dict[str, dt.date]:
 
 
 def expected_reminder_days(unit_id: str) -> list[dt.date]:
-    """One reminder on each day some open report of the unit reaches a step it was never reminded
-    at (the latest step only; a report on an unreadable sheet is not open)."""
+    """One reminder on each sending day some open report of the unit has reached a step it was
+    never reminded at (the latest step only; a report on an unreadable sheet is not open)."""
     due = deadlines()
     reports = {p: (due[p], done.get(unit_id, FIRST)) for p, done in COMPLETE_FROM.items()}
     if unit_id in OWING_EARLIER:
         reports["earlier"] = (FIRST - dt.timedelta(days=30), None)  # every step of it already past
     reminded, days = set(), []
-    for today in DAYS:
+    for today in filter(sending_day, DAYS):
         spell = UNREADABLE.get(unit_id)
         if spell and spell[0] <= today <= spell[1]:
             continue
@@ -184,12 +198,13 @@ def expected_reminder_days(unit_id: str) -> list[dt.date]:
 
 
 def expected_office_days() -> dict[str, list[dt.date]]:
-    """After each deadline in the sequence its report the next day; a digest every Monday while a
-    report is outstanding (946's always are); never all-complete, as 946 never sends a sheet."""
-    after = sorted(d + dt.timedelta(days=1) for d in deadlines().values())
+    """After each deadline in the sequence its report the next sending day; a digest every Monday
+    (the next sending day when it is a holiday) while a report is outstanding (946's always are);
+    never all-complete, as 946 never sends a sheet."""
+    after = sorted(first_sending_day(d + dt.timedelta(days=1)) for d in deadlines().values())
     return {
         "after_deadline": [d for d in after if FIRST <= d <= LAST],
-        "digest": [d for d in DAYS if d.weekday() == 0],
+        "digest": [first_sending_day(d) for d in DAYS if d.weekday() == 0 and first_sending_day(d) <= LAST],
     }
 
 
@@ -259,7 +274,13 @@ def test_each_unit_is_reminded_exactly_on_the_days_its_schedule_reaches_a_new_st
     received = {u: [d for d, unit, m in sequence if unit == u and kind(m) == "reminder"] for u in READABLE + ["946"]}
     expected = {u: expected_reminder_days(u) for u in READABLE} | {"946": []}
     assert received == expected
-    assert sum(map(len, expected.values())) == 84
+    assert sum(map(len, expected.values())) == 75
+
+
+def test_nothing_arrives_on_a_weekend_or_a_public_holiday(sequence):
+    days_off = [d for d in DAYS if not sending_day(d)]
+    assert len(days_off) == 20  # 9 weekends, Friday 01/09 and Monday 04/09
+    assert not [(d, m.subject) for d, _, m in sequence if d in days_off]
 
 
 def test_the_office_gets_one_report_after_each_deadline_and_a_digest_every_monday(sequence):
@@ -294,7 +315,7 @@ def test_reports_completed_after_their_deadline_show_late_with_the_day_the_servi
 
 def test_a_unit_is_told_once_per_spell_that_its_sheet_cannot_be_read(sequence):
     problems = [(d, unit) for d, unit, m in sequence if kind(m) == "sheet_problem"]
-    assert problems == [(FIRST, "946"), (day(8, 5), "945")]
+    assert problems == [(FIRST, "946"), (first_sending_day(UNREADABLE["945"][0]), "945")]  # 05/08 is a Saturday
 
 
 def test_the_unit_with_no_workbook_gets_one_email_in_the_whole_sequence(sequence):
