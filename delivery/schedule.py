@@ -24,6 +24,7 @@ DIGEST = "digest"
 CONSOLIDATED = (AFTER_DEADLINE, ALL_COMPLETE, DIGEST)
 SHEET_PROBLEM = "sheet_problem"  # to a unit: its sheet cannot be read, and how to fix it
 SERVICE_PROBLEM = "service_problem"  # to the office: the service itself cannot read the sheets
+ESCALATE = "escalate"  # the reminder step on the day escalation starts, when no overdue step falls on it
 ONE_DAY = dt.timedelta(days=1)
 
 
@@ -62,13 +63,21 @@ class Step:
 
 
 def reminder_steps(deadline: dt.date, settings: Reminders) -> list[Step]:
-    """Every step of the schedule around ``deadline``, in date order."""
+    """Every step of the schedule around ``deadline``, in date order.
+
+    Steps from ``escalate_after_days`` overdue are escalated. So that the reminder sent on that
+    very day (or on the first sending day after it) is the first one copied, that day is a step of
+    its own when no overdue step falls on it and overdue reminders are on at all.
+    """
     steps = [Step(f"before_{days}", deadline - dt.timedelta(days=days)) for days in settings.days_before]
     if settings.on_the_day:
         steps.append(Step("on_day", deadline))
-    for n in range(1, settings.overdue_max + 1):
-        late = n * settings.overdue_every_days
-        steps.append(Step(f"overdue_{n}", deadline + dt.timedelta(days=late), late >= settings.escalate_after_days))
+    escalate = settings.escalate_after_days
+    overdue = [n * settings.overdue_every_days for n in range(1, settings.overdue_max + 1)]
+    for n, late in enumerate(overdue, start=1):
+        steps.append(Step(f"overdue_{n}", deadline + dt.timedelta(days=late), late >= escalate))
+    if overdue and escalate not in overdue:
+        steps.append(Step(ESCALATE, deadline + dt.timedelta(days=escalate), escalated=True))
     return sorted(steps, key=lambda s: s.on)
 
 

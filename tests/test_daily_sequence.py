@@ -158,14 +158,19 @@ def first_sending_day(today: dt.date) -> dt.date:
     return today
 
 
-def steps(deadline: dt.date) -> list[dt.date]:
-    """mail.reminders: 7, 3 and 1 days before, on the day, then every 3 days overdue, 5 times."""
+ESCALATE_AFTER = dt.timedelta(days=7)
+
+
+def steps(deadline: dt.date) -> list[tuple[dt.date, bool]]:
+    """mail.reminders: 7, 3 and 1 days before, on the day, then every 3 days overdue, 5 times, and
+    on the 7th day overdue, from which on a step copies the supervisor and the office (escalated)."""
     before = [deadline - dt.timedelta(days=n) for n in (7, 3, 1)]
-    return [*before, deadline, *(deadline + dt.timedelta(days=3 * n) for n in range(1, 6))]
+    overdue = [deadline + dt.timedelta(days=3 * n) for n in range(1, 6)] + [deadline + ESCALATE_AFTER]
+    return sorted((on, on - deadline >= ESCALATE_AFTER) for on in [*before, deadline, *overdue])
 
 
-def latest_step(deadline: dt.date, today: dt.date) -> dt.date | None:
-    return max((s for s in steps(deadline) if s <= today), default=None)
+def latest_step(deadline: dt.date, today: dt.date) -> tuple[dt.date, bool] | None:
+    return max((s for s in steps(deadline) if s[0] <= today), default=None)
 
 
 def deadlines() -> dict[str, dt.date]:
@@ -174,14 +179,15 @@ def deadlines() -> dict[str, dt.date]:
     return {f"2023-M{m:02d}": due_date(monthly_period(2023, m), config.calendar, working) for m in (7, 8, 9)}
 
 
-def expected_reminder_days(unit_id: str) -> list[dt.date]:
+def expected_reminders(unit_id: str) -> list[tuple[dt.date, bool]]:
     """One reminder on each sending day some open report of the unit has reached a step it was
-    never reminded at (the latest step only; a report on an unreadable sheet is not open)."""
+    never reminded at (the latest step only; a report on an unreadable sheet is not open); it is
+    escalated if one of those steps is."""
     due = deadlines()
     reports = {p: (due[p], done.get(unit_id, FIRST)) for p, done in COMPLETE_FROM.items()}
     if unit_id in OWING_EARLIER:
         reports["earlier"] = (FIRST - dt.timedelta(days=30), None)  # every step of it already past
-    reminded, days = set(), []
+    reminded, sent = set(), []
     for today in filter(sending_day, DAYS):
         spell = UNREADABLE.get(unit_id)
         if spell and spell[0] <= today <= spell[1]:
@@ -191,10 +197,14 @@ def expected_reminder_days(unit_id: str) -> list[dt.date]:
             for p, (deadline, complete_from) in reports.items()
             if (complete_from is None or today < complete_from) and latest_step(deadline, today)
         }
-        if reached - reminded:
-            days.append(today)
+        if new := reached - reminded:
+            sent.append((today, any(escalated for _, (_, escalated) in new)))
         reminded |= reached
-    return days
+    return sent
+
+
+def expected_reminder_days(unit_id: str) -> list[dt.date]:
+    return [today for today, _ in expected_reminders(unit_id)]
 
 
 def expected_office_days() -> dict[str, list[dt.date]]:
@@ -274,7 +284,25 @@ def test_each_unit_is_reminded_exactly_on_the_days_its_schedule_reaches_a_new_st
     received = {u: [d for d, unit, m in sequence if unit == u and kind(m) == "reminder"] for u in READABLE + ["946"]}
     expected = {u: expected_reminder_days(u) for u in READABLE} | {"946": []}
     assert received == expected
-    assert sum(map(len, expected.values())) == 75
+    assert sum(map(len, expected.values())) == 80
+
+
+def test_a_reminder_copies_the_supervisor_and_the_office_exactly_when_a_step_it_reaches_is_escalated(sequence):
+    supervisors = {u.id: u.supervisor_email for u in load_config(REPO / "config.yaml").units}
+
+    def copied(unit_id: str, escalated: bool) -> list[str]:
+        return [a for a in (supervisors[unit_id], OFFICE) if a] if escalated else []
+
+    def cc(message: Received) -> list[str]:
+        header = message.message["Cc"]
+        return [a.addr_spec for a in header.addresses] if header else []
+
+    received = {u: [(d, cc(m)) for d, unit, m in sequence if unit == u and kind(m) == "reminder"] for u in READABLE}
+    expected = {u: [(d, copied(u, escalated)) for d, escalated in expected_reminders(u)] for u in READABLE}
+    assert received == expected
+    assert sum(escalated for u in READABLE for _, escalated in expected_reminders(u)) == 23
+    thanh_tri = dict(expected_reminders("949"))  # Tháng 7/2023 was due on 18/07, and never came
+    assert (thanh_tri[day(7, 24)], thanh_tri[day(7, 25)]) == (False, True)  # 6 and 7 days overdue
 
 
 def test_nothing_arrives_on_a_weekend_or_a_public_holiday(sequence):

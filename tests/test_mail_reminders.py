@@ -67,6 +67,9 @@ def to_unit(messages: list[Received], unit_id: str) -> Received:
         (D, "on_day"),
         (D + dt.timedelta(days=2), "on_day"),
         (D + dt.timedelta(days=3), "overdue_1"),
+        (D + dt.timedelta(days=6), "overdue_2"),
+        (D + dt.timedelta(days=7), "escalate"),
+        (D + dt.timedelta(days=8), "escalate"),
         (D + dt.timedelta(days=12), "overdue_4"),
         (D + dt.timedelta(days=200), "overdue_5"),
     ],
@@ -76,19 +79,34 @@ def test_the_latest_step_reached_is_the_only_one_due(today, step):
     assert (found.name if found else None) == step
 
 
-def test_overdue_steps_escalate_from_seven_days_late():
-    steps = {s.name: s.escalated for s in reminder_steps(D, Reminders())}
-    assert steps == {
-        "before_7": False,
-        "before_3": False,
-        "before_1": False,
-        "on_day": False,
-        "overdue_1": False,
-        "overdue_2": False,
-        "overdue_3": True,
-        "overdue_4": True,
-        "overdue_5": True,
-    }
+def test_steps_escalate_from_exactly_seven_days_late():
+    steps = [(s.name, (s.on - D).days, s.escalated) for s in reminder_steps(D, Reminders())]
+    assert steps == [
+        ("before_7", -7, False),
+        ("before_3", -3, False),
+        ("before_1", -1, False),
+        ("on_day", 0, False),
+        ("overdue_1", 3, False),
+        ("overdue_2", 6, False),
+        ("escalate", 7, True),
+        ("overdue_3", 9, True),
+        ("overdue_4", 12, True),
+        ("overdue_5", 15, True),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("settings", "escalated"),
+    [
+        (Reminders(escalate_after_days=6), {"overdue_2": 6, "overdue_3": 9, "overdue_4": 12, "overdue_5": 15}),
+        (Reminders(overdue_max=2, escalate_after_days=10), {"escalate": 10}),  # after the last overdue step
+        (Reminders(overdue_max=0), {}),  # no overdue reminders at all: nothing to escalate
+    ],
+)
+def test_escalation_starts_on_its_day_whatever_the_overdue_steps(settings, escalated):
+    steps = reminder_steps(D, settings)
+    assert {s.name: (s.on - D).days for s in steps if s.escalated} == escalated
+    assert [s.on for s in steps] == sorted(s.on for s in steps)
 
 
 def test_reminders_go_only_to_units_whose_report_is_not_complete(tmp_path, smtp_server):
@@ -159,19 +177,39 @@ def test_a_run_after_a_missed_week_sends_one_reminder_per_unit_the_latest_step(t
     assert steps == {"on_day", "overdue_3"}
 
 
-def test_escalation_copies_the_supervisor_and_the_office(tmp_path, smtp_server):
+def test_escalation_copies_the_supervisor_and_the_office_from_exactly_seven_days_overdue(tmp_path, smtp_server):
     path = mail_config(tmp_path, smtp_server, units=["944"], calendar={"lookback_days": 10})
-    for today in ("2023-07-20", "2023-07-24", "2023-07-27"):
+    for today in ("2023-07-20", "2023-07-24", "2023-07-25", "2023-07-27"):  # 2, 6, 7 and 9 days overdue
         assert run_cli(path, today).exit_code == 0
 
-    on_day, overdue_6_days, overdue_9_days = [m for m in smtp_server.messages if m.message["To"] != OFFICE]
+    on_day, overdue_6_days, overdue_7_days, overdue_9_days = [
+        m for m in smtp_server.messages if m.message["To"] != OFFICE
+    ]
     for message in (on_day, overdue_6_days):
         assert message.message["Cc"] is None
         assert message.rcpt_tos == OWING["944"]
         assert "đồng gửi" not in message.text
-    assert [a.addr_spec for a in overdue_9_days.message["Cc"].addresses] == ["huyenuy.mytu@example.vn", OFFICE]
-    assert overdue_9_days.rcpt_tos == [*OWING["944"], "huyenuy.mytu@example.vn", OFFICE]
-    assert "thư này được đồng gửi đến huyenuy.mytu@example.vn, bantuyengiaocslp2019@gmail.com" in overdue_9_days.text
+    assert "đã quá hạn 7 ngày" in overdue_7_days.subject
+    for message in (overdue_7_days, overdue_9_days):
+        assert [a.addr_spec for a in message.message["Cc"].addresses] == ["huyenuy.mytu@example.vn", OFFICE]
+        assert message.rcpt_tos == [*OWING["944"], "huyenuy.mytu@example.vn", OFFICE]
+        assert "thư này được đồng gửi đến huyenuy.mytu@example.vn, bantuyengiaocslp2019@gmail.com" in message.text
+
+
+def test_when_the_seventh_day_overdue_is_a_day_off_the_next_working_day_escalates(tmp_path, smtp_server):
+    days_off = {"lookback_days": 10, "extra_days_off": ["2023-07-25"]}
+    path = mail_config(tmp_path, smtp_server, units=["944"], calendar=days_off)
+    sent = {}
+    for today in ("2023-07-24", "2023-07-25", "2023-07-26"):
+        before = len(smtp_server.messages)
+        assert run_cli(path, today).exit_code == 0
+        sent[today] = [m for m in smtp_server.messages[before:] if m.message["To"] != OFFICE]
+
+    assert sent["2023-07-25"] == []
+    assert sent["2023-07-24"][0].message["Cc"] is None
+    [escalated] = sent["2023-07-26"]
+    assert "đã quá hạn 8 ngày" in escalated.subject
+    assert [a.addr_spec for a in escalated.message["Cc"].addresses] == ["huyenuy.mytu@example.vn", OFFICE]
 
 
 @pytest.mark.parametrize(
