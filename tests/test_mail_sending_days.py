@@ -11,7 +11,7 @@ from pathlib import Path
 import holidays
 import pytest
 
-from tests.smtp_server import OFFICE, Received, mail_config, run_cli, running_server
+from tests.smtp_server import OFFICE, PASSWORD, Received, SmtpServer, mail_config, run_cli, running_server
 
 TP_SOC_TRANG = "hlhpn.tpsoctrang@example.vn"  # 941: complete in the samples up to Tháng 7/2023
 LONG_PHU = "hlhpn.longphu@example.vn"  # 946: no workbook at all
@@ -105,6 +105,33 @@ def test_a_sheet_notice_waits_for_a_working_day(tmp_path, smtp_server):
     assert arrived["2023-07-22"] == arrived["2023-07-23"] == []
     to_long_phu = [(d, m.subject) for d, ms in arrived.items() for m in ms if LONG_PHU in m.rcpt_tos]
     assert to_long_phu == [("2023-07-24", SHEET_NOTICE + "Hội LHPN huyện Long Phú")]
+
+
+def test_what_a_failed_friday_left_queued_waits_over_the_weekend_and_goes_on_monday(tmp_path, monkeypatch):
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", PASSWORD)
+    server = SmtpServer()  # not started on Friday: nothing listens on its port
+    path = mail_config(tmp_path, server, units=["941"])
+    assert run_cli(path, "2023-08-18").exit_code == 3
+    server.start()
+    try:
+        saturday = run_cli(path, "2023-08-19")
+        with sqlite3.connect(tmp_path / "state.sqlite3") as db:
+            on_saturday = dict(db.execute("SELECT key, status FROM mail_ledger"))
+        monday = runs(path, server, ["2023-08-21"])["2023-08-21"]
+    finally:
+        server.stop()
+
+    assert "not a sending day" in saturday.output  # and still exit 3: Friday's emails are still undelivered
+    assert on_saturday == {
+        "after_deadline|2023-M08": "queued",
+        "reminder|941|commitment_monthly/2023-M08/on_day": "queued",
+    }
+    assert server.messages == monday
+    assert sorted(m.subject.split(" – ")[0] for m in monday) == [
+        "Báo cáo Tháng 8/2023 đã quá hạn 5 ngày",  # the latest step, not Friday's
+        "Tình hình báo cáo hằng tuần (T8/2023)",
+        "Tổng hợp báo cáo Tháng 8/2023",  # Friday's, still owed
+    ]
 
 
 @pytest.mark.parametrize(
