@@ -4,13 +4,15 @@ Pure: (config, judgement, what the ledger already holds, today) → planned emai
 stable key. Mail goes out on sending days only (working days, unless ``mail.send_on_days_off``):
 what falls due on a day off waits for the next one. Catching up after days off or missed cron
 days sends only the latest step still due per report, and at most one reminder per unit per day
-grouping all its outstanding reports.
+grouping all its outstanding reports; a period's consolidated report that missed its window is
+folded into the next consolidated report that goes out, never dropped.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from consolidation.figures import outstanding_reports, period_reports, read_failures
 from rules.calendar import WorkingDays
@@ -25,6 +27,9 @@ CONSOLIDATED = (AFTER_DEADLINE, ALL_COMPLETE, DIGEST)
 SHEET_PROBLEM = "sheet_problem"  # to a unit: its sheet cannot be read, and how to fix it
 SERVICE_PROBLEM = "service_problem"  # to the office: the service itself cannot read the sheets
 ESCALATE = "escalate"  # the reminder step on the day escalation starts, when no overdue step falls on it
+# The unit of a ledger item recording that a period's figures reached the office in another
+# period's consolidated report (its step: the report it stood in for, after_deadline or all_complete).
+OFFICE_ITEM = ""
 ONE_DAY = dt.timedelta(days=1)
 
 
@@ -114,6 +119,11 @@ class PlannedEmail:
     period_id: str | None = None
     problem: Finding | None = None  # a sheet or service problem: what went wrong
     unit_ids: list[str] = field(default_factory=list)  # a service problem: the units it kept unread
+    # A consolidated report: periods whose own report missed its window, folded in here (their
+    # (form, period) pairs are in ``reports``; show their sections as sent late), and the ledger
+    # items that record it, so a folded period is never folded again.
+    late_periods: list[str] = field(default_factory=list)
+    late_refs: list[ItemRef] = field(default_factory=list)
 
     @property
     def lead(self) -> ReminderItem | None:
@@ -127,7 +137,7 @@ class PlannedEmail:
 
     @property
     def item_refs(self) -> list[ItemRef]:
-        return [i.ref for i in self.items]
+        return [i.ref for i in self.items] + self.late_refs
 
 
 def _addresses(*groups: list[str] | tuple[str, ...], exclude: tuple[str, ...] = ()) -> list[str]:
@@ -204,20 +214,76 @@ def digest_day(today: dt.date, weekday: int) -> dt.date:
 
 
 @dataclass(frozen=True)
-class _Windows:
-    """When a consolidated report may go out (see ``plan_consolidated``), read against the ledger."""
+class _Late:
+    """A period whose after-deadline or all-complete report missed its window."""
 
-    today: dt.date
+    period_id: str
+    deadline: dt.date
+    complete: bool
+    missed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _OfficeReports:
+    """The consolidated reports a period owes the office today, read against the ledger (see
+    ``plan_consolidated``)."""
+
+    judgement: Judgement
+    office: list[str]
     catch_up: int
     days: SendingDays
     ledger: LedgerView
+
+    @cached_property
+    def shown_late(self) -> frozenset[tuple[str, str]]:
+        """(period, report) of each report that reached the office folded into another one."""
+        items = self.ledger.sent_items
+        return frozenset((period, step) for unit, _, period, step in items if unit == OFFICE_ITEM)
 
     def due(self, key: str, opens: dt.date) -> bool:
         """Not sent yet, and queued earlier or inside its window today."""
         if key in self.ledger.sent_days:
             return False
         first, last = self.days.window(opens, self.catch_up)
-        return key in self.ledger.queued_keys or first <= self.today <= last
+        return key in self.ledger.queued_keys or first <= self.judgement.today <= last
+
+    def missed(self, key: str, opens: dt.date) -> bool:
+        """Never sent, and its window closed after the service decided its first email: a window
+        that closed before the service was installed owes nothing."""
+        since = self.ledger.first_day
+        if key in self.ledger.sent_days or key in self.ledger.queued_keys or since is None:
+            return False
+        return since <= self.days.window(opens, self.catch_up)[1] < self.judgement.today
+
+    def email(self, kind: str, period_id: str) -> PlannedEmail:
+        reports = period_reports(self.judgement, period_id)
+        return PlannedEmail(f"{kind}|{period_id}", kind, self.office, reports=reports, period_id=period_id)
+
+    def of_period(self, period_id: str, reports: list[ReportStatus]) -> tuple[list[PlannedEmail], _Late | None]:
+        """The period's own reports due today, and what it missed."""
+        deadline = max(r.deadline for r in reports)
+        complete = all(r.complete for r in reports)
+        planned, missed = [], []
+        after_deadline = f"{AFTER_DEADLINE}|{period_id}"
+        after_deadline_due = self.due(after_deadline, deadline + ONE_DAY)
+        if after_deadline_due:
+            planned.append(self.email(AFTER_DEADLINE, period_id))
+        elif (period_id, AFTER_DEADLINE) not in self.shown_late and self.missed(after_deadline, deadline + ONE_DAY):
+            missed.append(AFTER_DEADLINE)
+        if complete and self.judgement.today > deadline:
+            last = max(r.submitted_on for r in reports if r.submitted_on)
+            shown_complete = self.ledger.sent_days.get(after_deadline)
+            if (
+                last > deadline
+                and not after_deadline_due
+                and (shown_complete is None or shown_complete < last)
+                and (period_id, ALL_COMPLETE) not in self.shown_late
+            ):
+                if self.due(f"{ALL_COMPLETE}|{period_id}", last):
+                    planned.append(self.email(ALL_COMPLETE, period_id))
+                elif self.missed(f"{ALL_COMPLETE}|{period_id}", last):
+                    missed.append(ALL_COMPLETE)
+        return planned, _Late(period_id, deadline, complete, tuple(missed)) if missed else None
 
 
 def plan_consolidated(
@@ -228,48 +294,47 @@ def plan_consolidated(
     Each has a window, counted in sending days: it opens on the first sending day after the
     period's deadline (after-deadline), on or after the day the last unit completed (all-complete)
     or on or after ``mail.digest_weekday`` (digest), and stays open ``mail.catch_up_days`` more
-    sending days.
+    sending days. A period's after-deadline or all-complete report that was not sent in its window
+    (cron down, no sheet readable, a unit first read after the period was complete) is folded into
+    the next consolidated report that goes out (``late_periods``); a missed digest is superseded by
+    the next one, as what it would have listed is either still outstanding or complete (which
+    all-complete reports tell).
     """
-    today = judgement.today
-    windows = _Windows(today, config.mail.catch_up_days, days or SendingDays(config), ledger)
-    office = [config.organisation.office_email]
-
+    office = _OfficeReports(
+        judgement, [config.organisation.office_email], config.mail.catch_up_days, days or SendingDays(config), ledger
+    )
     periods: dict[str, list[ReportStatus]] = {}
     for report in judgement.reports:
         periods.setdefault(report.period.id, []).append(report)
-    planned = []
+    planned, late = [], []
     for period_id, reports in periods.items():
-        deadline = max(r.deadline for r in reports)
-        key = f"{AFTER_DEADLINE}|{period_id}"
-        after_deadline_due = windows.due(key, deadline + ONE_DAY)
-        if after_deadline_due:
-            planned.append(
-                PlannedEmail(
-                    key, AFTER_DEADLINE, office, reports=period_reports(judgement, period_id), period_id=period_id
-                )
-            )
-        if not all(r.complete for r in reports) or today <= deadline:
-            continue
-        last = max(r.submitted_on for r in reports if r.submitted_on)
-        key = f"{ALL_COMPLETE}|{period_id}"
-        shown_complete = ledger.sent_days.get(f"{AFTER_DEADLINE}|{period_id}")
-        if (
-            last > deadline
-            and not after_deadline_due
-            and (shown_complete is None or shown_complete < last)
-            and windows.due(key, last)
-        ):
-            planned.append(
-                PlannedEmail(
-                    key, ALL_COMPLETE, office, reports=period_reports(judgement, period_id), period_id=period_id
-                )
-            )
+        due, missed = office.of_period(period_id, reports)
+        planned += due
+        if missed:
+            late.append(missed)
     outstanding = outstanding_reports(judgement)
-    day = digest_day(today, config.mail.digest_weekday)
+    day = digest_day(judgement.today, config.mail.digest_weekday)
     key = f"{DIGEST}|{day.isoformat()}"
-    if outstanding and windows.due(key, day):
-        planned.append(PlannedEmail(key, DIGEST, office, reports=outstanding))
+    if outstanding and office.due(key, day):
+        planned.append(PlannedEmail(key, DIGEST, office.office, reports=outstanding))
+    planned = [e for e in planned if e.key not in ledger.failed_keys]
+    _fold_late(judgement, late, planned)
     return planned
+
+
+def _fold_late(judgement: Judgement, late: list[_Late], planned: list[PlannedEmail]) -> None:
+    """Each late period goes into one consolidated report going out today: its own period's, if one
+    does, else the first. With none going out today, it waits for the next that does."""
+    if not planned:
+        return
+    for period in sorted(late, key=lambda p: (p.deadline, p.period_id)):
+        host = next((e for e in planned if e.period_id == period.period_id), planned[0])
+        pairs = period_reports(judgement, period.period_id)
+        host.reports += [p for p in pairs if p not in host.reports]
+        host.late_periods.append(period.period_id)
+        # Shown complete, a period owes no all-complete report any more either.
+        steps = (AFTER_DEADLINE, ALL_COMPLETE) if period.complete else period.missed
+        host.late_refs += [(OFFICE_ITEM, form, period.period_id, step) for form, _ in pairs for step in steps]
 
 
 def plan(config: Config, judgement: Judgement, ledger: LedgerView) -> list[PlannedEmail]:

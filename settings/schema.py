@@ -319,7 +319,8 @@ class Mail(Strict):
     digest_weekday: int = Field(0, ge=0, le=6, description="0 = Monday")
     catch_up_days: int = Field(
         2, ge=0, le=31,
-        description="a consolidated report or digest missed by cron still goes out this many sending days late",
+        description="a consolidated report or digest missed by cron still goes out this many sending days late;"
+        " later, a period's report is folded into the next consolidated report that goes out",
     )
     send_on_days_off: bool = Field(
         False,

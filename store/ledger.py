@@ -63,6 +63,7 @@ class LedgerView:
     waiting_since: Mapping[str, dt.date] = field(default_factory=dict)  # unit id or key → first day queued
     failed_keys: frozenset[str] = frozenset()  # given up after mail.max_attempts: not tried again
     sent_keys: frozenset[str] = frozenset()
+    first_day: dt.date | None = None  # the day the first email was decided: the service has mailed since
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ class LedgerQueries:
             "SELECT key, unit_id, first_day FROM mail_ledger WHERE status = ?", (QUEUED,)
         ).fetchall()
         failed = self.connection.execute("SELECT key FROM mail_ledger WHERE status = ?", (FAILED,))
+        (first_day,) = self.connection.execute("SELECT min(first_day) FROM mail_ledger").fetchone()
         waiting_since: dict[str, dt.date] = {}
         for key, unit_id, first_day in queued:
             who = unit_id or key
@@ -121,6 +123,7 @@ class LedgerQueries:
             waiting_since=waiting_since,
             failed_keys=frozenset(k for (k,) in failed),
             sent_keys=frozenset(sent_keys),
+            first_day=dt.date.fromisoformat(first_day) if first_day else None,
         )
 
     def sent_on(self, today: dt.date) -> int:

@@ -1,0 +1,110 @@
+"""Nothing the schedule owes the office is dropped: a period's consolidated report that could not go
+out in its window (cron down, a period seen complete too late) arrives, once, as a section of the
+next consolidated report that goes out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.conftest import REPO
+from tests.smtp_server import OFFICE, Received, mail_config, run_cli, running_server
+
+MONTHLY = "Cam kết hằng tháng"
+MONTHLY_TITLE = "Kết quả thực hiện bản cam kết tu dưỡng, rèn luyện, phấn đấu"
+
+
+@pytest.fixture
+def smtp_server(monkeypatch):
+    yield from running_server(monkeypatch)
+
+
+@pytest.fixture
+def workbooks(tmp_path: Path) -> Path:
+    """The sample workbooks in a folder the test may edit, as units edit their sheets."""
+    folder = tmp_path / "workbooks"
+    shutil.copytree(REPO / "samples" / "workbooks", folder)
+    return folder
+
+
+def report_month(path: Path, month: str, reported_on: dt.date, officials: int) -> None:
+    """A complete row of the monthly commitment report, dated ``reported_on``."""
+    book = load_workbook(path)
+    book[MONTHLY].append([month, dt.datetime.combine(reported_on, dt.time()), officials, officials, officials, 100])
+    book.save(path)
+
+
+def section_heading(period: str) -> str:
+    return f". {MONTHLY_TITLE} – {period}\n"
+
+
+def to_office(path: Path, server, days: list[str]) -> list[tuple[str, Received]]:
+    """Run on each day in turn; each email the office received, with its day."""
+    received = []
+    for today in days:
+        before = len(server.messages)
+        result = run_cli(path, today)
+        assert result.exit_code == 0, result.output
+        received += [(today, m) for m in server.messages[before:] if m.message["To"] == OFFICE]
+    return received
+
+
+def test_with_cron_down_six_days_over_a_deadline_that_period_arrives_in_the_next_report(
+    tmp_path, smtp_server, workbooks
+):
+    for unit_file in ("941-tp-soc-trang.xlsx", "944-my-tu.xlsx"):  # both on time: Tháng 8 outstanding nowhere
+        report_month(workbooks / unit_file, "Tháng 8/2023", dt.date(2023, 8, 14), officials=10)
+    path = mail_config(tmp_path, smtp_server, units=["941", "944"], workbooks=workbooks)
+    first = to_office(path, smtp_server, ["2023-08-15"])
+    # No run from Wednesday 16/08 (the deadline) to Monday 21/08: the report of Tháng 8/2023 owed
+    # from Thursday 17/08, and for two more sending days, never went out.
+    later = to_office(path, smtp_server, ["2023-08-22", "2023-08-23", "2023-08-24", "2023-08-25", "2023-08-28"])
+
+    subjects = [(day, m.subject.split(" (")[0]) for day, m in first + later]
+    assert subjects == [
+        ("2023-08-15", "Tình hình báo cáo hằng tuần"),
+        ("2023-08-22", "Tình hình báo cáo hằng tuần"),
+        ("2023-08-28", "Tình hình báo cáo hằng tuần"),
+    ]
+    carrying = [day for day, m in first + later if section_heading("Tháng 8/2023") in m.text]
+    assert carrying == ["2023-08-22"]
+    digest = later[0][1].text
+    august = digest[digest.index(section_heading("Tháng 8/2023")) :]
+    assert "đã nộp: 2 (100%); đầy đủ: 2 (100%); đúng hạn: 2 (100%)" in august
+    assert section_heading("Tháng 7/2023") in digest  # what the digest lists anyway: 944 still owes it
+
+
+def test_a_period_seen_complete_after_its_window_arrives_in_the_next_report(tmp_path, smtp_server, workbooks):
+    path = mail_config(tmp_path, smtp_server, units=["941", "946"], workbooks=workbooks)
+    to_office(path, smtp_server, ["2023-07-20"])  # Tháng 7/2023: 946 has no workbook yet
+    long_phu = workbooks / "946-long-phu.xlsx"
+    shutil.copy(workbooks / "941-tp-soc-trang.xlsx", long_phu)
+    book = load_workbook(long_phu)
+    book[MONTHLY]["B7"] = dt.datetime(2023, 7, 25)  # Tháng 7/2023, typed a week late
+    book.save(long_phu)
+
+    # 01/08: the service first reads 946, complete since 25/07, after that all-complete report's
+    # window (25–27/07); no consolidated report is due that day, so it waits for the next one.
+    received = to_office(path, smtp_server, ["2023-08-01", "2023-08-17", "2023-08-18", "2023-08-21"])
+
+    assert [day for day, _ in received] == ["2023-08-17", "2023-08-21"]
+    after_august, digest = received[0][1], received[1][1]
+    assert after_august.subject.startswith("Tổng hợp báo cáo Tháng 8/2023 – ")
+    july = after_august.text[after_august.text.index(section_heading("Tháng 7/2023")) :]
+    assert "Hội LHPN huyện Long Phú – Đầy đủ, trễ hạn (nộp ngày 25/07/2023)" in july
+    assert section_heading("Tháng 7/2023") not in digest.text
+
+
+def test_a_window_that_closed_before_the_first_run_owes_nothing(tmp_path, smtp_server, workbooks):
+    for unit_file in ("941-tp-soc-trang.xlsx", "944-my-tu.xlsx"):
+        report_month(workbooks / unit_file, "Tháng 8/2023", dt.date(2023, 8, 14), officials=10)
+    path = mail_config(tmp_path, smtp_server, units=["941", "944"], workbooks=workbooks)
+
+    received = to_office(path, smtp_server, ["2023-08-22", "2023-08-23", "2023-08-28"])  # installed on 22/08
+
+    assert [day for day, _ in received] == ["2023-08-22", "2023-08-28"]  # the digests
+    assert not [day for day, m in received if section_heading("Tháng 8/2023") in m.text]
