@@ -54,6 +54,17 @@ def mail_text(*path: str, **variables: Any) -> str:
     return _text_template(*path).render(**variables)
 
 
+@lru_cache(maxsize=64)
+def _text_variants(*path: str) -> tuple[Template, ...]:
+    value = catalogue_value(*path)
+    return tuple(environment().from_string(str(v)) for v in (value if isinstance(value, list) else [value]))
+
+
+def mail_variants(*path: str, **variables: Any) -> list[str]:
+    """Every variant of the text at ``path`` (a list in mail.yaml, or a single text), filled in."""
+    return [template.render(**variables) for template in _text_variants(*path)]
+
+
 def catalogue_value(*path: str) -> Any:
     """The raw value at ``path`` in mail.yaml (a list or mapping of texts, say)."""
     value: Any = _catalogue()
