@@ -1,11 +1,12 @@
 """Subjects as a mail client lists them: the point of each email in at most 100 characters, units by
-short name, periods as staff name them."""
+short name, periods as staff name them, and RFC 2047 encoded words of at most 75 characters."""
 
 from __future__ import annotations
 
 import csv
 import email
 import email.policy
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,7 @@ from delivery.subjects import MAX_SUBJECT, fit
 from tests.conftest import REPO, SAMPLE_TODAY
 from tests.smtp_server import mail_config, run_cli
 
+ENCODED_WORD = re.compile(r"=\?utf-8\?[bq]\?[^?\s]*\?=", re.IGNORECASE)
 Setup = Callable[[Path], tuple[dict, dict]]
 
 
@@ -33,6 +35,14 @@ def sent(tmp_path: Path, days: list[str], setup: Setup | None = None) -> list[di
     with (tmp_path / "outbox" / "index.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     return [{**row, "raw": (tmp_path / "outbox" / row["file"]).read_bytes()} for row in rows]
+
+
+def raw_subject_lines(raw: bytes) -> list[str]:
+    """The Subject header as it is on the wire: its first line and every folded line after it."""
+    lines = raw.split(b"\r\n\r\n", 1)[0].decode("ascii").split("\r\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith("Subject:"))
+    end = next((i for i in range(start + 1, len(lines)) if not lines[i].startswith((" ", "\t"))), len(lines))
+    return lines[start:end]
 
 
 def only_941(tmp: Path) -> tuple[dict, dict]:
@@ -134,6 +144,19 @@ def test_each_kind_of_email_says_its_point_in_the_subject(tmp_path, setup, days,
     subject = email.message_from_bytes(found["raw"], policy=email.policy.default)["Subject"]
     assert str(subject) == expected
     assert len(expected) <= MAX_SUBJECT
+
+
+def test_every_encoded_word_of_every_subject_is_at_most_75_characters(tmp_path):
+    emails = sent(tmp_path, [SAMPLE_TODAY, "2023-07-24"])
+
+    assert {e["kind"] for e in emails} == {"after_deadline", "reminder", "sheet_problem", "digest"}
+    for found in emails:
+        lines = raw_subject_lines(found["raw"])
+        words = [w for line in lines for w in ENCODED_WORD.findall(line)]
+        assert words and all(len(w) <= 75 for w in words), lines
+        assert all(len(line) <= 78 for line in lines), lines
+        subject = email.message_from_bytes(found["raw"], policy=email.policy.default)["Subject"]
+        assert str(subject) == found["subject"] and len(found["subject"]) <= MAX_SUBJECT
 
 
 def test_a_subject_too_long_for_every_variant_is_cut_at_a_word():
