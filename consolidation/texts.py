@@ -46,15 +46,31 @@ def _catalogue() -> dict[str, Any]:
 
 @lru_cache(maxsize=256)
 def _text_template(*path: str) -> Template:
-    value: Any = _catalogue()
-    for part in path:
-        value = value[part]
-    return environment().from_string(str(value))
+    return environment().from_string(str(catalogue_value(*path)))
 
 
 def mail_text(*path: str, **variables: Any) -> str:
     """The text at ``path`` in mail.yaml, its {{ variables }} filled in (never HTML-escaped)."""
     return _text_template(*path).render(**variables)
+
+
+@lru_cache(maxsize=64)
+def _text_variants(*path: str) -> tuple[Template, ...]:
+    value = catalogue_value(*path)
+    return tuple(environment().from_string(str(v)) for v in (value if isinstance(value, list) else [value]))
+
+
+def mail_variants(*path: str, **variables: Any) -> list[str]:
+    """Every variant of the text at ``path`` (a list in mail.yaml, or a single text), filled in."""
+    return [template.render(**variables) for template in _text_variants(*path)]
+
+
+def catalogue_value(*path: str) -> Any:
+    """The raw value at ``path`` in mail.yaml (a list or mapping of texts, say)."""
+    value: Any = _catalogue()
+    for part in path:
+        value = value[part]
+    return value
 
 
 def catalogue_keys(section: str) -> frozenset[str]:

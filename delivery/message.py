@@ -31,6 +31,14 @@ _UTF8_QP.body_encoding = email_charset.QP
 _BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
 
 
+class _Subject(Header):
+    """A subject folded at 76 columns: Header's folding at 78 makes the encoded words of its
+    continuation lines 76 characters long, and RFC 2047 allows at most 75."""
+
+    def encode(self, splitchars: str = ";, \t", maxlinelen: int | None = None, linesep: str = "\n") -> str:
+        return super().encode(splitchars, min(maxlinelen or 76, 76), linesep)
+
+
 def header_text(value: str) -> str:
     """One line of text for a header: line breaks and control characters become spaces."""
     return " ".join(_BREAKS.sub(" ", value).split())
@@ -88,7 +96,7 @@ def build_message(
             part = MIMEApplication(attachment.data, subtype)
             part.add_header("Content-Disposition", "attachment", filename=attachment.filename)
             msg.attach(part)
-    msg["Subject"] = Header(subject, "utf-8")
+    msg["Subject"] = _Subject(subject, "utf-8", header_name="Subject")
     # One encoded word for the name: some parsers (Python's own) put a space between two ("H ội").
     msg["From"] = formataddr((header_text(sender_name), sender), charset="utf-8")
     msg["To"] = ", ".join(to)

@@ -79,6 +79,9 @@ class Organisation(Strict):
 class Unit(Strict):
     id: UnitId
     name: Line
+    # How emails' subjects and tables name the unit ("Long Phú"); by default the name without
+    # the prefixes listed in templates/mail.yaml (unit_name_prefixes).
+    short_name: Line | None = None
     kind: Literal["district", "commune", "affiliated"] = "district"
     sheet: Line = Field(description="local: workbook file in the source folder; google: URL or ID")
     emails: list[Email] = Field(min_length=1)
@@ -197,6 +200,8 @@ class AdHocPeriod(Strict):
     id: UnitId
     label: Line
     aliases: list[Line] = Field(default_factory=list)
+    # How subjects and tables name the period ("Đột xuất 4/2023"); by default its first alias.
+    short_label: Line | None = None
     start: dt.date
     end: dt.date
     deadline: dt.date

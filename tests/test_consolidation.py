@@ -69,9 +69,9 @@ def test_units_whose_sheet_could_not_be_read_are_listed_apart_from_missing_ones(
         "after_deadline|2023-M07", AFTER_DEADLINE, ["x@example.com"], reports=M07, period_id="2023-M07"
     )
     text = render_consolidated(config, judgement, email).text
-    assert "Đơn vị chưa nộp: Hội LHPN huyện Trần Đề." in text
-    assert "Đơn vị chưa đọc được bảng tính (không tính là chưa nộp" in text
-    assert "9. Hội LHPN huyện Thạnh Trị – Chưa đọc được bảng tính" in text
+    assert "✖ Chưa nộp (1): Trần Đề\n" in text
+    assert "⚠ Chưa đọc được bảng tính (2): Long Phú, Thạnh Trị (không tính là chưa nộp" in text
+    assert " 9. Thạnh Trị – ⚠ Chưa đọc được\n" in text
 
 
 def test_outstanding_reports_are_those_past_their_deadline_with_a_unit_not_complete(judgement):

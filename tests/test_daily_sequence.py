@@ -9,6 +9,7 @@ holds about 0.3 MB (the test prints it: 307,200 bytes when written).
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import shutil
 from collections import Counter
@@ -221,30 +222,51 @@ def expected_office_days() -> dict[str, list[dt.date]]:
 # --- what arrived --------------------------------------------------------------------------------
 
 SUBJECTS = {
-    "after_deadline": "Tổng hợp báo cáo ",
-    "all_complete": "Các đơn vị đã hoàn thành báo cáo ",
-    "digest": "Tình hình báo cáo hằng tuần ",
-    "sheet_problem": "Hệ thống chưa đọc được bảng tính báo cáo của đơn vị – ",
+    "all_complete": re.compile(r"\[Tổng hợp\] .+: cả \d+ đơn vị đã hoàn thành"),
+    "after_deadline": re.compile(r"\[Tổng hợp\] "),
+    "digest": re.compile(r"\[Tổng hợp tuần\] "),
+    "sheet_problem": re.compile(r"\[Cần sửa bảng tính\] "),
+    "reminder": re.compile(r"\[Nhắc báo cáo\] "),
 }
-ITEM = re.compile(r"^\d+\. (.+) – (.+)$", re.MULTILINE)
+GROUP = re.compile(r"^(.+) \(trang tính «.+»\):$")
+ITEM = re.compile(r"^ - (.+?): hạn \d\d/\d\d/\d{4} ")
 TOPIC = "Báo cáo kết quả học tập và thực hiện Chuyên đề"
+TOPIC_TAB = "Báo cáo chuyên đề"
 HALF_YEAR = "6 tháng đầu năm 2023"
 
 
 def kind(message: Received) -> str:
-    return next((k for k, prefix in SUBJECTS.items() if message.subject.startswith(prefix)), "reminder")
+    return next(k for k, subject in SUBJECTS.items() if subject.match(message.subject))
 
 
-def section(text: str, title: str, period: str) -> str:
-    """The part of a consolidated report's text about one form and period."""
-    start = text.index(f". {title} – {period}\n")
-    following = re.compile(rf"\n\n\d+\. (?:{TOPIC}|{MONTHLY_TITLE}) – |\n\nSố liệu chi tiết")
-    return text[start : following.search(text, start).start()]
+def section(text: str, tab: str, period: str) -> str:
+    """The paragraph of a digest's text about one form (by its tab) and period."""
+    start = text.index(f". {tab} – {period} (hạn ")
+    end = text.find("\n\n", start)
+    return text[start : end if end >= 0 else len(text)]
 
 
 def named_reports(message: Received) -> set[tuple[str, str]]:
-    """(form title, period) of each report a reminder lists."""
-    return set(ITEM.findall(message.text))
+    """(form title, period) of each report a reminder's table lists."""
+    named, title = set(), None
+    for line in message.text.splitlines():
+        if group := GROUP.match(line):
+            title = group.group(1)
+        elif (item := ITEM.match(line)) and title:
+            named.add((title, item.group(1)))
+    return named
+
+
+def attached_units(message: Received, period: str) -> dict[str, tuple[str, dt.date | None]]:
+    """Status and submission day of each unit for ``period`` in the attached workbook."""
+    part = next(message.message.iter_attachments())
+    rows = list(load_workbook(io.BytesIO(part.get_content()))["Đơn vị"].iter_rows(values_only=True))
+    records = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    return {
+        r["Đơn vị"]: (r["Tình trạng"], r["Ngày nộp"].date() if r["Ngày nộp"] else None)
+        for r in records
+        if r["Kỳ báo cáo"] == period and r["Mã đơn vị"]
+    }
 
 
 @pytest.fixture(scope="module")
@@ -323,21 +345,25 @@ def test_the_report_after_the_august_deadline_counts_what_each_unit_had_done_by_
     done = COMPLETE_FROM["2023-M08"]
     on_time = [u for u in READABLE if done[u] is not None and done[u] <= deadline]
     missing = [u for u in READABLE if u not in on_time]
-    [report] = [m for d, _, m in sequence if kind(m) == "after_deadline" and d == deadline + dt.timedelta(days=1)]
-    assert (len(on_time), len(missing)) == (7, 4)  # and 946, unreadable
-    assert (
-        "Số đơn vị phải nộp: 12; đã nộp: 7 (58,3%); đầy đủ: 7 (58,3%); đúng hạn: 7 (58,3%); trễ hạn: 0;"
-        " chưa đầy đủ: 0; chưa nộp: 4; chưa đọc được bảng tính: 1." in report.text
+    report_day = deadline + dt.timedelta(days=1)
+    [report] = [m for d, _, m in sequence if kind(m) == "after_deadline" and d == report_day]
+    assert (len(on_time), missing) == (7, ["944", "945", "949", "951"])  # and 946, unreadable
+    assert "Đã nộp 7/12 (58,3%) · đầy đủ 7/12 (58,3%) · đúng hạn 7/12 (58,3%)\n" in report.text
+    assert "✖ Chưa nộp (4): Mỹ Tú, Cù Lao Dung, Thạnh Trị, Trần Đề\n" in report.text
+    assert "⚠ Chưa đọc được bảng tính (1): Long Phú (" in report.text
+    assert report.subject == (
+        f"[Tổng hợp] Tháng 8/2023: 7/12 đơn vị đã nộp, 4 chưa nộp, 1 chưa đọc được ({report_day:%d/%m/%Y})"
     )
-    assert report.subject.startswith("Tổng hợp báo cáo Tháng 8/2023 – ")
 
 
 def test_reports_completed_after_their_deadline_show_late_with_the_day_the_service_first_saw_them(sequence):
     [last_digest] = [m for d, _, m in sequence if kind(m) == "digest" and d == LAST]
-    july = section(last_digest.text, MONTHLY_TITLE, "Tháng 7/2023")
-    assert "Hội LHPN huyện Mỹ Tú – Đầy đủ, trễ hạn (nộp ngày 25/07/2023)" in july
-    assert "Hội LHPN huyện Trần Đề – Đầy đủ, trễ hạn (nộp ngày 26/08/2023)" in july
-    assert "Đơn vị chưa nộp: Hội LHPN huyện Thạnh Trị.\n" in july
+    july = section(last_digest.text, MONTHLY, "Tháng 7/2023")
+    assert "   ✖ Chưa nộp: Thạnh Trị\n" in july
+    assert "   ✔ Trễ hạn: Mỹ Tú, Trần Đề" in july
+    units = attached_units(last_digest, "Tháng 7/2023")
+    assert units["Hội LHPN huyện Mỹ Tú"] == ("Đầy đủ, trễ hạn", day(7, 25))
+    assert units["Hội LHPN huyện Trần Đề"] == ("Đầy đủ, trễ hạn", day(8, 26))
     assert "Không có trang tính «Cam kết hằng tháng»" not in last_digest.text
 
 
@@ -364,11 +390,11 @@ def test_an_unreadable_spell_reminds_nothing_and_no_reminder_names_a_completed_r
 
 def test_the_weekly_digest_lists_an_unreadable_unit_apart_while_its_sheet_is_unreadable(sequence):
     digests = {d: m.text for d, _, m in sequence if kind(m) == "digest"}
-    unread = "Đơn vị chưa đọc được bảng tính (không tính là chưa nộp; hệ thống sẽ đọc lại ở lần sau): "
-    spell, after = section(digests[day(8, 7)], TOPIC, HALF_YEAR), section(digests[day(8, 21)], TOPIC, HALF_YEAR)
-    assert f"{unread}Hội LHPN huyện Cù Lao Dung; Hội LHPN huyện Long Phú." in spell
-    assert f"{unread}Hội LHPN huyện Long Phú." in after
-    assert "Đơn vị đã nộp nhưng chưa đầy đủ: Hội LHPN huyện Mỹ Tú; Hội LHPN huyện Cù Lao Dung;" in after
+    unread = "   ⚠ Chưa đọc được bảng tính: "
+    spell, after = section(digests[day(8, 7)], TOPIC_TAB, HALF_YEAR), section(digests[day(8, 21)], TOPIC_TAB, HALF_YEAR)
+    assert f"{unread}Cù Lao Dung, Long Phú" in spell
+    assert f"{unread}Long Phú" in after
+    assert "   ◐ Chưa đầy đủ: Mỹ Tú, Cù Lao Dung, TX Ngã Năm" in after
 
 
 def test_a_deleted_submitted_row_is_not_reminded_and_the_next_report_tells_the_office(sequence):
@@ -380,7 +406,8 @@ def test_a_deleted_submitted_row_is_not_reminded_and_the_next_report_tells_the_o
     next_report_day, text = next((d, t) for d, t in office if d >= day(8, 20))
     assert next_report_day == day(8, 21)
     assert (
-        "Kỳ Tháng 7/2023: đơn vị đã xoá hoặc làm trống số liệu đã nộp (đầy đủ từ ngày 10/07/2023)"
+        " - TP Sóc Trăng: Kỳ Tháng 7/2023: đơn vị đã xoá hoặc làm trống số liệu đã nộp (đầy đủ từ ngày 10/07/2023)"
         " trong trang tính «Cam kết hằng tháng», phát hiện ngày 20/08/2023" in text
     )
-    assert "Hội LHPN thành phố Sóc Trăng – Đầy đủ, đúng hạn (nộp ngày 10/07/2023)" in text
+    [digest] = [m for d, _, m in sequence if kind(m) == "digest" and d == next_report_day]
+    assert attached_units(digest, "Tháng 7/2023")["Hội LHPN thành phố Sóc Trăng"] == ("Đầy đủ, đúng hạn", day(7, 10))

@@ -48,12 +48,12 @@ def test_the_shipped_config_fills_the_outbox_once_with_the_report_and_the_remind
         "sheet_problem_946",
     ]
     [report] = [m for m in messages.values() if m["To"] == OFFICE]
-    assert [a.get_filename() for a in report.iter_attachments()] == ["tong-hop-sau-han-2023-m07-20230720.xlsx"]
+    assert [a.get_filename() for a in report.iter_attachments()] == ["tong-hop-sau-han-thang-7-2023-20230720.xlsx"]
     with (tmp_path / "outbox" / "index.csv").open(encoding="utf-8") as handle:
         index = list(csv.DictReader(handle))
     assert len(index) == 7
     assert {row["file"] for row in index} == set(messages)
-    assert index[0]["to"] == OFFICE and index[0]["subject"].startswith("Tổng hợp báo cáo Tháng 7/2023")
+    assert index[0]["to"] == OFFICE and index[0]["subject"].startswith("[Tổng hợp] Tháng 7/2023: 9/12 đơn vị đã nộp")
     assert {row["unit"] for row in index[1:]} == {"944", "945", "946", "948", "949", "951"}
 
 

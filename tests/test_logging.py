@@ -41,7 +41,7 @@ def test_each_email_handed_over_is_one_line_with_its_recipients_and_subject(tmp_
     assert (
         "INFO service.run: outbox reminder reminder|945|topic_report/2023-H1/overdue_5:"
         " to hlhpn.culaodung@example.vn, bantuyengiaocslp2019@gmail.com: accepted:"
-        " Báo cáo 6 tháng đầu năm 2023 đã quá hạn 31 ngày – Hội LHPN huyện Cù Lao Dung"
+        " [Nhắc báo cáo] Cù Lao Dung: báo cáo 6 tháng đầu năm 2023 quá hạn 31 ngày"
     ) in handed
     assert log_lines(tmp_path)[-1] == "INFO main: run: exit 0"
 

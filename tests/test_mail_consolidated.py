@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import shutil
 from html.parser import HTMLParser
@@ -9,6 +10,11 @@ from html.parser import HTMLParser
 import openpyxl
 import pytest
 
+from consolidation.texts import render
+from delivery.render import consolidated_context
+from delivery.schedule import AFTER_DEADLINE, plan
+from service.check import collect
+from store.ledger import LedgerView
 from tests.conftest import REPO, SAMPLE_TODAY
 from tests.smtp_server import OFFICE, Received, mail_config, run_cli, running_server
 
@@ -32,16 +38,32 @@ UNIT_NAMES = {
     "951": "Hội LHPN huyện Trần Đề",
     "TT01": "Hội LHPN cơ sở Bệnh viện Đa khoa tỉnh",
 }
+SHORT_NAMES = [
+    "TP Sóc Trăng",
+    "Châu Thành",
+    "Kế Sách",
+    "Mỹ Tú",
+    "Cù Lao Dung",
+    "Long Phú",
+    "Mỹ Xuyên",
+    "TX Ngã Năm",
+    "Thạnh Trị",
+    "TX Vĩnh Châu",
+    "Trần Đề",
+    "Bệnh viện Đa khoa tỉnh",
+]
 
 
 class _Rows(HTMLParser):
-    """Collects the cell texts of every <tr class="..."> of an HTML body."""
+    """Collects the cell texts of every <tr class="..."> of an HTML body, its <h2> and <th> texts."""
 
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[tuple[str, list[str]]] = []
         self.headings: list[str] = []
+        self.headers: list[str] = []
         self._cell: list[str] | None = None
+        self._header: list[str] | None = None
         self._heading: list[str] | None = None
 
     def handle_starttag(self, tag, attrs):
@@ -51,6 +73,8 @@ class _Rows(HTMLParser):
             self._cell = []
         elif tag == "h2":
             self._heading = []
+        elif tag == "th":
+            self._header = []
 
     def handle_endtag(self, tag):
         if tag == "td" and self._cell is not None:
@@ -59,9 +83,12 @@ class _Rows(HTMLParser):
         elif tag == "h2" and self._heading is not None:
             self.headings.append("".join(self._heading).strip())
             self._heading = None
+        elif tag == "th" and self._header is not None:
+            self.headers.append("".join(self._header).strip())
+            self._header = None
 
     def handle_data(self, data):
-        for target in (self._cell, self._heading):
+        for target in (self._cell, self._heading, self._header):
             if target is not None:
                 target.append(data)
 
@@ -88,12 +115,30 @@ def test_the_day_after_the_deadline_the_office_receives_one_consolidated_report(
     [report] = office_reports(smtp_server.messages)
     assert report.rcpt_tos == [OFFICE]
     assert report.message["Cc"] is None
-    assert report.subject.startswith("Tổng hợp báo cáo Tháng 7/2023 – Chuyên đề năm 2023 «Sóc Trăng phát huy ý chí")
-    assert report.subject.endswith("» – ngày 20/07/2023")
+    assert report.subject == (
+        "[Tổng hợp] Tháng 7/2023: 9/12 đơn vị đã nộp (1 chưa đủ), 2 chưa nộp, 1 chưa đọc được (20/07/2023)"
+    )
     assert report.message["From"].addresses[0].display_name == (
         "Ban Tuyên giáo - Chính sách, Luật pháp, Hội LHPN tỉnh Sóc Trăng"
     )
-    assert "đã kết thúc vào ngày 18/07/2023" in report.text
+    assert "Hạn nộp báo cáo Tháng 7/2023 về việc học tập và thực hiện Chuyên đề năm 2023 «Sóc Trăng" in report.text
+    assert "đã kết thúc ngày 18/07/2023. Tình hình đến ngày 20/07/2023:" in report.text
+
+
+def test_the_report_opens_with_a_summary_naming_who_has_not_reported(tmp_path, smtp_server):
+    run_cli(mail_config(tmp_path, smtp_server), SAMPLE_TODAY)
+    [report] = office_reports(smtp_server.messages)
+
+    summary = report.text.split("TÓM TẮT\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert summary == [
+        "Đã nộp 9/12 (75%) · đầy đủ 8/12 (66,7%) · đúng hạn 8/12 (66,7%)",
+        "✖ Chưa nộp (2): Thạnh Trị, Trần Đề",
+        "◐ Chưa đầy đủ (1): Mỹ Tú",
+        "⚠ Chưa đọc được bảng tính (1): Long Phú (không tính là chưa nộp; hệ thống sẽ đọc lại ở lần sau)",
+    ]
+    html = report.html
+    assert html.index("Thạnh Trị, Trần Đề") < html.index('<tr class="unit">')
+    assert "✖ Chưa nộp</span> (2): <strong>Thạnh Trị, Trần Đề</strong>" in html
 
 
 def test_the_report_has_a_row_per_unit_with_status_date_and_key_indicators_and_totals(tmp_path, smtp_server):
@@ -101,29 +146,24 @@ def test_the_report_has_a_row_per_unit_with_status_date_and_key_indicators_and_t
     [report] = office_reports(smtp_server.messages)
 
     rows = parse(report.html).rows
-    units = {cells[1]: cells for kind, cells in rows if kind == "unit"}
-    assert list(units) == list(UNIT_NAMES.values())
-    assert units["Hội LHPN thành phố Sóc Trăng"] == [
-        "1",
-        "Hội LHPN thành phố Sóc Trăng",
-        "Đầy đủ, đúng hạn",
-        "17/07/2023",
-        "14",
-        "14",
-        "12",
-    ]
-    assert units["Hội LHPN huyện Mỹ Tú"] == ["4", "Hội LHPN huyện Mỹ Tú", "Chưa đầy đủ", "", "9", "9", ""]
-    assert units["Hội LHPN huyện Long Phú"][2:] == ["Chưa đọc được bảng tính", "", "", "", ""]
+    units = {cells[0]: cells for kind, cells in rows if kind == "unit"}
+    assert list(units) == SHORT_NAMES
+    assert units["TP Sóc Trăng"] == ["TP Sóc Trăng", "✔ Đúng hạn", "17/07/2023", "14", "14", "12"]
+    assert units["Mỹ Tú"] == ["Mỹ Tú", "◐ Chưa đầy đủ", "—", "9", "9", "—"]
+    assert units["Long Phú"][1:] == ["⚠ Chưa đọc được", "—", "—", "—", "—"]
+    assert units["Trần Đề"][1] == "✖ Chưa nộp"
     [totals] = [cells for kind, cells in rows if kind == "totals"]
-    assert totals == ["", "Tổng cộng", "102", "102", "88"]
+    assert totals == ["Tổng cộng", "102", "102", "88"]
+    text = report.text
     assert (
-        "đã nộp: 9 (75%); đầy đủ: 8 (66,7%); đúng hạn: 8 (66,7%); trễ hạn: 0; chưa đầy đủ: 1; chưa nộp: 2;"
-        " chưa đọc được bảng tính: 1." in report.text
+        "Số liệu theo thứ tự: Tổng số CBCC-NLĐ | Số CBCC-NLĐ có bản cam kết | Số CBCC-NLĐ thực hiện tốt cam kết\n"
+        in text
     )
-    assert "Đơn vị chưa nộp: Hội LHPN huyện Thạnh Trị; Hội LHPN huyện Trần Đề." in report.text
-    assert "Đơn vị chưa đọc được bảng tính (không tính là chưa nộp; hệ thống sẽ đọc lại ở lần sau):" in report.text
-    assert "sẽ đọc lại ở lần sau): Hội LHPN huyện Long Phú." in report.text
-    assert "Ô 'Cam kết hằng tháng'!E7 («Số CBCC-NLĐ thực hiện tốt cam kết») còn trống" in report.text
+    assert " 1. TP Sóc Trăng – ✔ Đúng hạn, nộp 17/07/2023: 14 | 14 | 12\n" in text
+    assert " 4. Mỹ Tú – ◐ Chưa đầy đủ: 9 | 9 | —\n" in text
+    assert " 6. Long Phú – ⚠ Chưa đọc được\n" in text
+    assert " Tổng cộng: 102 | 102 | 88\n" in text
+    assert " - Mỹ Tú: Cột «Số CBCC-NLĐ thực hiện tốt cam kết», dòng 7 (ô E7): còn trống" in text
 
 
 def test_the_xlsx_attachment_holds_summary_units_and_findings(tmp_path, smtp_server):
@@ -131,7 +171,7 @@ def test_the_xlsx_attachment_holds_summary_units_and_findings(tmp_path, smtp_ser
     [report] = office_reports(smtp_server.messages)
 
     name, book = xlsx_of(report)
-    assert name == "tong-hop-sau-han-2023-m07-20230720.xlsx"
+    assert name == "tong-hop-sau-han-thang-7-2023-20230720.xlsx"
     assert book.sheetnames == ["Tổng hợp", "Đơn vị", "Phát hiện"]
     summary = list(book["Tổng hợp"].iter_rows(values_only=True))
     header, row = summary[0], dict(zip(summary[0], summary[1], strict=True))
@@ -148,28 +188,39 @@ def test_the_xlsx_attachment_holds_summary_units_and_findings(tmp_path, smtp_ser
     assert [(r[2], r[4]) for r in findings[1:]] == [("944", "'Cam kết hằng tháng'!E7"), ("946", None), ("951", None)]
 
 
-def test_the_weekly_digest_covers_every_period_with_a_unit_still_outstanding(tmp_path, smtp_server):
+def test_the_weekly_digest_is_one_table_of_units_by_outstanding_report(tmp_path, smtp_server):
     result = run_cli(mail_config(tmp_path, smtp_server), "2023-07-24")  # a Monday, digest_weekday 0
 
     assert result.exit_code == 0, result.output
     [digest] = office_reports(smtp_server.messages)
-    assert digest.subject.startswith(
-        "Tình hình báo cáo hằng tuần (T2/2023, T3/2023, T4/2023, dot-xuat-2023-04, T5/2023"
+    assert digest.subject == "[Tổng hợp tuần] 24/07/2023: 5 đơn vị còn nợ 12 báo cáo đã hết hạn (cũ nhất T2/2023)"
+    page = parse(digest.html)
+    months = [f"T{m}/2023" for m in range(7, 1, -1)]  # the newest first: in view on a phone
+    assert page.headers == ["Đơn vị", "Cam kết hằng tháng", "Báo cáo chuyên đề", *months, "6T/2023", "Đột xuất 4/2023"]
+    units = {cells[0]: cells[1:] for kind, cells in page.rows if kind == "unit"}
+    assert units == {
+        "Mỹ Tú": ["◐ Chưa đủ", *["✔"] * 5, "◐ Chưa đủ", "✔"],
+        "Cù Lao Dung": [*["✔"] * 6, "◐ Chưa đủ", "✔"],
+        "Long Phú": ["⚠ Chưa đọc"] * 8,
+        "TX Ngã Năm": [*["✔"] * 6, "◐ Chưa đủ", "✔"],
+        "Thạnh Trị": ["✖ Chưa nộp", *["✔"] * 5, "✔", "✖ Chưa nộp"],
+        "Trần Đề": [*["✖ Chưa nộp"] * 6, "✔", "✔"],
+    }
+    [totals] = [cells for kind, cells in page.rows if kind == "totals"]
+    assert totals == ["Đã nộp", "9/12", *["10/12"] * 5, "11/12", "9/11"]
+    text = digest.text
+    assert "✖ Còn nợ báo cáo (5 đơn vị): Mỹ Tú (2), Cù Lao Dung (1), TX Ngã Năm (1), Thạnh Trị (2), Trần Đề (6)" in text
+    assert (
+        "1. Cam kết hằng tháng – Tháng 7/2023 (hạn 18/07/2023): đã nộp 9/12\n"
+        "   ✖ Chưa nộp: Thạnh Trị, Trần Đề\n"
+        "   ◐ Chưa đầy đủ: Mỹ Tú\n"
+        "   ⚠ Chưa đọc được bảng tính: Long Phú\n" in text
     )
-    assert digest.subject.endswith("– ngày 24/07/2023")
-    headings = parse(digest.html).headings
-    assert [h.split(" – ", 1)[1] for h in headings] == [
-        "Tháng 2/2023",
-        "Tháng 3/2023",
-        "Tháng 4/2023",
-        "Báo cáo nhanh kết quả học tập Chuyên đề (đột xuất tháng 4/2023)",
-        "Tháng 5/2023",
-        "Tháng 6/2023",
-        "6 tháng đầu năm 2023",
-        "Tháng 7/2023",
-    ]
-    _, book = xlsx_of(digest)
+    assert len(text.splitlines()) < 60  # not every report in full again: that is the attachment
+    name, book = xlsx_of(digest)
+    assert name == "tong-hop-hang-tuan-20230724.xlsx"
     assert book["Tổng hợp"].max_row == 1 + 8
+    assert "dot-xuat" not in digest.subject + digest.html + text  # periods as staff name them
 
 
 def test_when_the_last_outstanding_unit_completes_the_office_is_told_once(tmp_path, smtp_server):
@@ -177,8 +228,8 @@ def test_when_the_last_outstanding_unit_completes_the_office_is_told_once(tmp_pa
     shutil.copytree(REPO / "samples" / "workbooks", workbooks)
     path = mail_config(tmp_path, smtp_server, units=["941", "944"], workbooks=workbooks)
     run_cli(path, SAMPLE_TODAY)
-    assert [m.subject.split(" – ")[0] for m in office_reports(smtp_server.messages)] == [
-        "Tổng hợp báo cáo Tháng 7/2023"
+    assert [m.subject for m in office_reports(smtp_server.messages)] == [
+        "[Tổng hợp] Tháng 7/2023: 2/2 đơn vị đã nộp (1 chưa đủ) (20/07/2023)"
     ]
 
     book = openpyxl.load_workbook(workbooks / "944-my-tu.xlsx")
@@ -188,9 +239,23 @@ def test_when_the_last_outstanding_unit_completes_the_office_is_told_once(tmp_pa
         assert run_cli(path, today).exit_code == 0
 
     reports = office_reports(smtp_server.messages)
-    assert [m.subject.split(" – ")[0] for m in reports] == [
-        "Tổng hợp báo cáo Tháng 7/2023",
-        "Các đơn vị đã hoàn thành báo cáo Tháng 7/2023",
+    assert [m.subject for m in reports] == [
+        "[Tổng hợp] Tháng 7/2023: 2/2 đơn vị đã nộp (1 chưa đủ) (20/07/2023)",
+        "[Tổng hợp] Tháng 7/2023: cả 2 đơn vị đã hoàn thành, 1 trễ hạn (21/07/2023)",
     ]
-    assert "tất cả các đơn vị đã hoàn thành báo cáo Tháng 7/2023" in reports[1].text
-    assert [c[2] for k, c in parse(reports[1].html).rows if k == "unit"] == ["Đầy đủ, đúng hạn", "Đầy đủ, trễ hạn"]
+    assert "Đến ngày 21/07/2023, tất cả các đơn vị đã hoàn thành báo cáo Tháng 7/2023" in reports[1].text
+    assert [c[1] for k, c in parse(reports[1].html).rows if k == "unit"] == ["✔ Đúng hạn", "✔ Trễ hạn"]
+
+
+def test_delivery_notices_and_late_reports_show_in_the_report(config, store):
+    judgement = collect(config, dt.date(2023, 7, 20), store)
+    [email] = [e for e in plan(config, judgement, LedgerView()) if e.kind == AFTER_DEADLINE]
+    template, context, _ = consolidated_context(config, judgement, email)
+    notice = "Thư nhắc gửi Mỹ Tú chưa gửi được: máy chủ thư từ chối địa chỉ hlhpn.mytu@example.vn."
+
+    for part in ("html", "txt"):
+        shown = render(f"{template}.{part}", **{**context, "notices": [notice], "late_periods": ["2023-M07"]})
+        assert f"⚑ {notice}" in shown
+        assert "Kết quả thực hiện bản cam kết tu dưỡng, rèn luyện, phấn đấu – Tháng 7/2023 (báo cáo bù)" in shown
+        plain = render(f"{template}.{part}", **context)
+        assert "⚑" not in plain and "(báo cáo bù)" not in plain

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from tests.conftest import REPO
 from tests.smtp_server import OFFICE, Received, mail_config, run_cli, running_server
+from tests.test_mail_consolidated import xlsx_of
 
 MONTHLY = "Cam kết hằng tháng"
 MONTHLY_TITLE = "Kết quả thực hiện bản cam kết tu dưỡng, rèn luyện, phấn đấu"
@@ -39,7 +40,13 @@ def report_month(path: Path, month: str, reported_on: dt.date, officials: int) -
 
 
 def section_heading(period: str) -> str:
-    return f". {MONTHLY_TITLE} – {period}\n"
+    """How a consolidated report's text part heads a period's section."""
+    return f". {MONTHLY_TITLE} – {period} "
+
+
+def digest_line(period: str) -> str:
+    """How the digest's text part heads a period."""
+    return f". Cam kết hằng tháng – {period} "
 
 
 def to_office(path: Path, server, days: list[str]) -> list[tuple[str, Received]]:
@@ -64,18 +71,19 @@ def test_with_cron_down_six_days_over_a_deadline_that_period_arrives_in_the_next
     # from Thursday 17/08, and for two more sending days, never went out.
     later = to_office(path, smtp_server, ["2023-08-22", "2023-08-23", "2023-08-24", "2023-08-25", "2023-08-28"])
 
-    subjects = [(day, m.subject.split(" (")[0]) for day, m in first + later]
+    subjects = [(day, m.subject.split(":")[0]) for day, m in first + later]
     assert subjects == [
-        ("2023-08-15", "Tình hình báo cáo hằng tuần"),
-        ("2023-08-22", "Tình hình báo cáo hằng tuần"),
-        ("2023-08-28", "Tình hình báo cáo hằng tuần"),
+        ("2023-08-15", "[Tổng hợp tuần] 15/08/2023"),
+        ("2023-08-22", "[Tổng hợp tuần] 22/08/2023"),
+        ("2023-08-28", "[Tổng hợp tuần] 28/08/2023"),
     ]
-    carrying = [day for day, m in first + later if section_heading("Tháng 8/2023") in m.text]
+    carrying = [day for day, m in first + later if digest_line("Tháng 8/2023") in m.text]
     assert carrying == ["2023-08-22"]
     digest = later[0][1].text
-    august = digest[digest.index(section_heading("Tháng 8/2023")) :]
-    assert "đã nộp: 2 (100%); đầy đủ: 2 (100%); đúng hạn: 2 (100%)" in august
-    assert section_heading("Tháng 7/2023") in digest  # what the digest lists anyway: 944 still owes it
+    assert digest_line("Tháng 8/2023") + "(báo cáo bù) (hạn 16/08/2023): đã nộp 2/2" in digest
+    assert digest_line("Tháng 7/2023") in digest  # what the digest lists anyway: 944 still owes it
+    _, book = xlsx_of(later[0][1])
+    assert "Tháng 8/2023" in [row[1] for row in book["Tổng hợp"].iter_rows(values_only=True)]  # its figures
 
 
 def test_a_period_seen_complete_after_its_window_arrives_in_the_next_report(tmp_path, smtp_server, workbooks):
@@ -93,10 +101,10 @@ def test_a_period_seen_complete_after_its_window_arrives_in_the_next_report(tmp_
 
     assert [day for day, _ in received] == ["2023-08-17", "2023-08-21"]
     after_august, digest = received[0][1], received[1][1]
-    assert after_august.subject.startswith("Tổng hợp báo cáo Tháng 8/2023 – ")
-    july = after_august.text[after_august.text.index(section_heading("Tháng 7/2023")) :]
-    assert "Hội LHPN huyện Long Phú – Đầy đủ, trễ hạn (nộp ngày 25/07/2023)" in july
-    assert section_heading("Tháng 7/2023") not in digest.text
+    assert after_august.subject.startswith("[Tổng hợp] Tháng 8/2023: ")
+    july = after_august.text[after_august.text.index(section_heading("Tháng 7/2023") + "(báo cáo bù)") :]
+    assert " 2. Long Phú – ✔ Trễ hạn, nộp 25/07/2023: 14 | 14 | 12" in july
+    assert digest_line("Tháng 7/2023") not in digest.text
 
 
 def test_a_window_that_closed_before_the_first_run_owes_nothing(tmp_path, smtp_server, workbooks):

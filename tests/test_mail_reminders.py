@@ -7,8 +7,11 @@ import sqlite3
 
 import pytest
 
-from delivery.schedule import latest_step, reminder_steps
+from delivery.render import render_email
+from delivery.schedule import REMINDER, latest_step, plan, reminder_steps
+from service.check import collect
 from settings.schema import GoogleSource, Reminders
+from store.ledger import LedgerView
 from tests.conftest import SAMPLE_TODAY
 from tests.smtp_server import OFFICE, Received, mail_config, run_cli, running_server
 
@@ -27,7 +30,7 @@ def smtp_server(monkeypatch):
     yield from running_server(monkeypatch)
 
 
-SHEET_PROBLEM_SUBJECT = "Hệ thống chưa đọc được bảng tính báo cáo của đơn vị – "
+SHEET_PROBLEM_SUBJECT = "[Cần sửa bảng tính] "
 
 
 def reminders(messages: list[Received]) -> dict[str, Received]:
@@ -45,7 +48,9 @@ def test_a_unit_whose_workbook_is_missing_is_told_once_what_to_fix_and_never_rem
         assert run_cli(path, today).exit_code == 0
 
     to_long_phu = [m for m in smtp_server.messages if "hlhpn.longphu@example.vn" in m.rcpt_tos]
-    assert [m.subject for m in to_long_phu] == [SHEET_PROBLEM_SUBJECT + "Hội LHPN huyện Long Phú"]
+    assert [m.subject for m in to_long_phu] == [
+        "[Cần sửa bảng tính] Long Phú: hệ thống chưa đọc được bảng tính (không tìm thấy tệp)"
+    ]
     text = to_long_phu[0].text
     assert "Từ ngày 20/07/2023, hệ thống theo dõi báo cáo" in text
     assert "Không tìm thấy bảng tính của đơn vị (tệp 946-long-phu.xlsx)." in text
@@ -124,29 +129,67 @@ def test_a_reminder_names_each_period_its_deadline_the_sheet_and_every_missing_c
     run_cli(mail_config(tmp_path, smtp_server), SAMPLE_TODAY)
 
     my_tu = to_unit(smtp_server.messages, "944")
-    assert my_tu.subject == "Báo cáo Tháng 7/2023 và 1 báo cáo khác đã quá hạn 2 ngày – Hội LHPN huyện Mỹ Tú"
+    assert my_tu.subject == "[Nhắc báo cáo] Mỹ Tú: 2 báo cáo chưa hoàn thành, quá hạn đến 31 ngày"
     text = my_tu.text
     assert "Kính gửi: Hội LHPN huyện Mỹ Tú," in text
-    assert "6 tháng đầu năm 2023\n   Hạn nộp: 19/06/2023 (đã quá hạn 31 ngày). Tình trạng: Chưa đầy đủ." in text
-    assert "Tháng 7/2023\n   Hạn nộp: 18/07/2023 (đã quá hạn 2 ngày)." in text
-    for cell in ("'Báo cáo chuyên đề'!G3", "'Báo cáo chuyên đề'!H3", "'Cam kết hằng tháng'!E7"):
-        assert f"Ô {cell} (" in text
-    assert "Tệp bảng tính báo cáo của đơn vị: 944-my-tu.xlsx" in text
-    assert "Ô &#39;Cam kết hằng tháng&#39;!E7" in my_tu.html
+    assert "Đến ngày 20/07/2023, bảng tính của đơn vị còn 2 báo cáo chưa hoàn thành:" in text
+    assert (
+        "Báo cáo kết quả học tập và thực hiện Chuyên đề (trang tính «Báo cáo chuyên đề»):\n"
+        " - 6 tháng đầu năm 2023: hạn 19/06/2023 (quá hạn 31 ngày) – ◐ Chưa đầy đủ – Cần làm: Sửa 2 lỗi (xem dưới)\n"
+        in text
+    )
+    assert " - Tháng 7/2023: hạn 18/07/2023 (quá hạn 2 ngày) – ◐ Chưa đầy đủ – Cần làm: Sửa 1 lỗi" in text
+    assert (
+        "Báo cáo chuyên đề – 6 tháng đầu năm 2023:\n"
+        " - Cột «Số lượt HVPN tham dự», dòng 3 (ô G3): còn trống; đây là chỉ tiêu bắt buộc.\n"
+        " - Cột «Số buổi tuyên truyền miệng», dòng 3 (ô H3): còn trống; đây là chỉ tiêu bắt buộc.\n" in text
+    )
+    assert "Cam kết hằng tháng – Tháng 7/2023:\n - Cột «Số CBCC-NLĐ thực hiện tốt cam kết», dòng 7 (ô E7)" in text
+    assert "Tệp bảng tính của đơn vị: 944-my-tu.xlsx" in text
+    assert "<li>Cột «Số CBCC-NLĐ thực hiện tốt cam kết», dòng 7 (ô E7): còn trống;" in my_tu.html
 
     cu_lao_dung = to_unit(smtp_server.messages, "945").text
-    assert "ô 'Báo cáo chuyên đề'!L3, D3: 15 so với 12" in cu_lao_dung
-    assert "ghi «mười hai», không phải là số" in to_unit(smtp_server.messages, "948").text
-    assert "Không có trang tính «Cam kết hằng tháng»" in to_unit(smtp_server.messages, "951").text
+    assert (
+        " - Dòng 3: Số CBCC-NLĐ viết bản cam kết không được vượt quá tổng số CBCC-NLĐ (ô L3, D3: 15 so với 12)."
+        in cu_lao_dung
+    )
+    assert "Cột «Số buổi tuyên truyền miệng», dòng 3 (ô H3): ghi «mười hai», không phải là số." in (
+        to_unit(smtp_server.messages, "948").text
+    )
+
+
+def test_when_the_sheet_itself_is_the_problem_the_reminder_says_so_first(tmp_path, smtp_server):
+    run_cli(mail_config(tmp_path, smtp_server), SAMPLE_TODAY)
+
+    text = to_unit(smtp_server.messages, "951").text
+    cause = text.index("CẦN SỬA BẢNG TÍNH TRƯỚC. Hệ thống chưa đọc được số liệu của đơn vị vì:\n - Không có trang tính")
+    assert cause < text.index("Đến ngày 20/07/2023, bảng tính của đơn vị còn 6 báo cáo chưa hoàn thành")
+    assert " - Tháng 2/2023: hạn 16/02/2023 (quá hạn 154 ngày) – ✖ Chưa nộp – Cần làm: Sửa bảng tính (xem trên)" in text
+    assert "NỘI DUNG CẦN BỔ SUNG" not in text  # nothing to list cell by cell: the tab is missing
+
+
+def test_a_google_unit_gets_a_link_that_opens_its_sheet(config, store):
+    judgement = collect(config, D + dt.timedelta(days=2), store)
+    my_tu = config.units[3].model_copy(update={"sheet": "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcd"})
+    units = [my_tu if u.id == my_tu.id else u for u in config.units]
+    google = config.model_copy(update={"source": GoogleSource(kind="google"), "units": units})
+    [email] = [e for e in plan(google, judgement, LedgerView()) if e.kind == REMINDER and e.unit.id == my_tu.id]
+
+    rendered = render_email(google, judgement, email)
+
+    url = "https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcd/edit"
+    assert f'<a href="{url}"' in rendered.html and ">Mở bảng tính của đơn vị</a>" in rendered.html
+    assert f"Mở bảng tính của đơn vị: {url}" in rendered.text
 
 
 def test_one_email_per_unit_groups_every_report_it_owes(tmp_path, smtp_server):
     run_cli(mail_config(tmp_path, smtp_server), SAMPLE_TODAY)
 
     tran_de = to_unit(smtp_server.messages, "951")
-    assert tran_de.subject.endswith("và 5 báo cáo khác đã quá hạn 2 ngày – Hội LHPN huyện Trần Đề")
-    assert "6 báo cáo sau đây chưa hoàn thành" in tran_de.text
-    assert tran_de.text.count("Chưa có số liệu của kỳ này") == 6
+    assert tran_de.subject == "[Nhắc báo cáo] Trần Đề: 6 báo cáo chưa hoàn thành, quá hạn đến 154 ngày"
+    assert "bảng tính của đơn vị còn 6 báo cáo chưa hoàn thành" in tran_de.text
+    assert tran_de.text.count("✖ Chưa nộp – Cần làm: Sửa bảng tính (xem trên)") == 6
+    assert tran_de.html.count('<tr class="report">') == 6  # one table, a row per report
 
 
 def test_a_unit_with_nothing_late_is_reminded_seven_days_before_the_deadline(tmp_path, smtp_server):
@@ -155,8 +198,8 @@ def test_a_unit_with_nothing_late_is_reminded_seven_days_before_the_deadline(tmp
     assert result.exit_code == 0, result.output
     [reminder] = smtp_server.messages
     assert reminder.rcpt_tos == ["hlhpn.tpsoctrang@example.vn"]
-    assert reminder.subject == "Nhắc hạn nộp báo cáo Tháng 8/2023 (hạn 16/08/2023) – Hội LHPN thành phố Sóc Trăng"
-    assert "Hạn nộp: 16/08/2023 (còn 7 ngày nữa đến hạn nộp)" in reminder.text
+    assert reminder.subject == "[Nhắc báo cáo] TP Sóc Trăng: báo cáo Tháng 8/2023 hạn 16/08/2023, còn 7 ngày"
+    assert " - Tháng 8/2023: hạn 16/08/2023 (còn 7 ngày) – ✖ Chưa nộp – Cần làm: Nhập số liệu" in reminder.text
 
 
 def test_a_run_after_a_missed_week_sends_one_reminder_per_unit_the_latest_step(tmp_path, smtp_server):
@@ -170,8 +213,13 @@ def test_a_run_after_a_missed_week_sends_one_reminder_per_unit_the_latest_step(t
     later = reminders(smtp_server.messages[first:])
     assert sorted(later) == sorted(OWING[u][0] for u in ("944", "949", "951"))
     assert len(smtp_server.messages) - first == 3  # 946 was told once of its missing workbook
+    assert {m.subject for m in later.values()} == {
+        "[Nhắc báo cáo] Mỹ Tú: 2 báo cáo chưa hoàn thành, quá hạn đến 39 ngày",  # the oldest: 6 tháng, 19/06
+        "[Nhắc báo cáo] Thạnh Trị: 2 báo cáo chưa hoàn thành, quá hạn đến 98 ngày",  # Đột xuất 4/2023
+        "[Nhắc báo cáo] Trần Đề: 6 báo cáo chưa hoàn thành, quá hạn đến 162 ngày",  # Tháng 2/2023
+    }
     for message in later.values():
-        assert message.subject.startswith("Báo cáo Tháng 7/2023") and "đã quá hạn 10 ngày – " in message.subject
+        assert " - Tháng 7/2023: hạn 18/07/2023 (quá hạn 10 ngày) – " in message.text
     with sqlite3.connect(tmp_path / "state.sqlite3") as db:
         steps = {s for (s,) in db.execute("SELECT step FROM mail_ledger_items WHERE period_id = '2023-M07'")}
     assert steps == {"on_day", "overdue_3"}
@@ -189,7 +237,7 @@ def test_escalation_copies_the_supervisor_and_the_office_from_exactly_seven_days
         assert message.message["Cc"] is None
         assert message.rcpt_tos == OWING["944"]
         assert "đồng gửi" not in message.text
-    assert "đã quá hạn 7 ngày" in overdue_7_days.subject
+    assert "Tháng 7/2023 quá hạn 7 ngày" in overdue_7_days.subject
     for message in (overdue_7_days, overdue_9_days):
         assert [a.addr_spec for a in message.message["Cc"].addresses] == ["huyenuy.mytu@example.vn", OFFICE]
         assert message.rcpt_tos == [*OWING["944"], "huyenuy.mytu@example.vn", OFFICE]
@@ -208,7 +256,7 @@ def test_when_the_seventh_day_overdue_is_a_day_off_the_next_working_day_escalate
     assert sent["2023-07-25"] == []
     assert sent["2023-07-24"][0].message["Cc"] is None
     [escalated] = sent["2023-07-26"]
-    assert "đã quá hạn 8 ngày" in escalated.subject
+    assert "Tháng 7/2023 quá hạn 8 ngày" in escalated.subject
     assert [a.addr_spec for a in escalated.message["Cc"].addresses] == ["huyenuy.mytu@example.vn", OFFICE]
 
 

@@ -80,7 +80,7 @@ def test_a_name_with_a_line_break_that_got_past_config_adds_no_header(tmp_path, 
         run_job(config, dt.date(2023, 7, 20), store)
 
     [my_tu] = [m for m in smtp_server.messages if m.rcpt_tos[0] == "hlhpn.mytu@example.vn"]
-    assert my_tu.subject.endswith("– Hội LHPN huyện Mỹ Tú Bcc: evil@example.com")
+    assert my_tu.subject.startswith("[Nhắc báo cáo] Mỹ Tú Bcc: evil@example.com: 2 báo cáo chưa hoàn thành")
     assert my_tu.message["Bcc"] is None
     assert my_tu.message.get_all("Subject") == [my_tu.subject]
     assert "Hội LHPN huyện Mỹ Tú\nBcc: evil@example.com" in my_tu.text  # the body is the place for text

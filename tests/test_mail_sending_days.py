@@ -15,8 +15,8 @@ from tests.smtp_server import OFFICE, PASSWORD, Received, SmtpServer, mail_confi
 
 TP_SOC_TRANG = "hlhpn.tpsoctrang@example.vn"  # 941: complete in the samples up to Tháng 7/2023
 LONG_PHU = "hlhpn.longphu@example.vn"  # 946: no workbook at all
-DIGEST = "Tình hình báo cáo hằng tuần "
-SHEET_NOTICE = "Hệ thống chưa đọc được bảng tính báo cáo của đơn vị – "
+DIGEST = "[Tổng hợp tuần] "
+SHEET_NOTICE = "[Cần sửa bảng tính] "
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_nothing_is_sent_on_a_weekend_and_monday_sends_the_latest_step_once(tmp_
     assert weekend == {"2023-08-19": [], "2023-08-20": []}
     assert per_recipient(monday) == {TP_SOC_TRANG: 1, OFFICE: 1}
     reminder = next(m for m in monday if m.message["To"] != OFFICE)
-    assert reminder.subject == "Báo cáo Tháng 8/2023 đã quá hạn 5 ngày – Hội LHPN thành phố Sóc Trăng"
+    assert reminder.subject == "[Nhắc báo cáo] TP Sóc Trăng: báo cáo Tháng 8/2023 quá hạn 5 ngày"
     assert next(m for m in monday if m.message["To"] == OFFICE).subject.startswith(DIGEST)
     assert steps_sent(tmp_path, "2023-M08") == {"on_day", "overdue_1"}  # overdue_1 fell on the Saturday
 
@@ -89,10 +89,11 @@ def test_nothing_is_sent_during_tet_and_the_first_working_day_after_sends_one_em
     assert all(arrived == [] for arrived in tet.values())
     assert per_recipient(after) == {TP_SOC_TRANG: 1, OFFICE: 1}
     reminder = next(m for m in after if m.message["To"] != OFFICE)
-    assert reminder.subject.startswith("Nhắc hạn nộp báo cáo Tháng 2/2024 (hạn 16/02/2024)")
+    assert reminder.subject.startswith("[Nhắc báo cáo] TP Sóc Trăng: ")
+    assert " - Tháng 2/2024: hạn 16/02/2024 (còn 1 ngày)" in reminder.text
     assert steps_sent(tmp_path, "2024-M02") == {"before_1"}  # before_7 and before_3 fell in Tết
     digest = next(m for m in after if m.message["To"] == OFFICE)
-    assert digest.subject.startswith(DIGEST) and digest.subject.endswith("– ngày 15/02/2024")  # Monday 12/02 was Tết
+    assert digest.subject.startswith(DIGEST + "15/02/2024")  # Monday 12/02 was Tết
     on_the_day = runs(path, smtp_server, ["2024-02-16"])["2024-02-16"]
     assert per_recipient(on_the_day) == {TP_SOC_TRANG: 1}  # and no second digest
 
@@ -104,7 +105,9 @@ def test_a_sheet_notice_waits_for_a_working_day(tmp_path, smtp_server):
 
     assert arrived["2023-07-22"] == arrived["2023-07-23"] == []
     to_long_phu = [(d, m.subject) for d, ms in arrived.items() for m in ms if LONG_PHU in m.rcpt_tos]
-    assert to_long_phu == [("2023-07-24", SHEET_NOTICE + "Hội LHPN huyện Long Phú")]
+    assert to_long_phu == [
+        ("2023-07-24", SHEET_NOTICE + "Long Phú: hệ thống chưa đọc được bảng tính (không tìm thấy tệp)")
+    ]
 
 
 def test_what_a_failed_friday_left_queued_waits_over_the_weekend_and_goes_on_monday(tmp_path, monkeypatch):
@@ -127,11 +130,13 @@ def test_what_a_failed_friday_left_queued_waits_over_the_weekend_and_goes_on_mon
         "reminder|941|commitment_monthly/2023-M08/on_day": "queued",
     }
     assert server.messages == monday
-    assert sorted(m.subject.split(" – ")[0] for m in monday) == [
-        "Báo cáo Tháng 8/2023 đã quá hạn 5 ngày",  # the latest step, not Friday's
-        "Tình hình báo cáo hằng tuần (T8/2023)",
-        "Tổng hợp báo cáo Tháng 8/2023",  # Friday's, still owed
+    assert sorted(m.subject.split(":")[0] for m in monday) == [
+        "[Nhắc báo cáo] TP Sóc Trăng",
+        "[Tổng hợp tuần] 21/08/2023",
+        "[Tổng hợp] Tháng 8/2023",  # Friday's, still owed
     ]
+    [reminder] = [m for m in monday if m.message["To"] != OFFICE]
+    assert reminder.subject.endswith("Tháng 8/2023 quá hạn 5 ngày")  # the latest step, not Friday's
 
 
 @pytest.mark.parametrize(
@@ -146,5 +151,5 @@ def test_sending_on_a_saturday_when_config_says_so(tmp_path, smtp_server, mail, 
     arrived = runs(path, smtp_server, ["2023-08-19", "2023-08-21"])
 
     [saturday] = arrived["2023-08-19"]
-    assert saturday.subject == "Báo cáo Tháng 8/2023 đã quá hạn 3 ngày – Hội LHPN thành phố Sóc Trăng"
+    assert saturday.subject == "[Nhắc báo cáo] TP Sóc Trăng: báo cáo Tháng 8/2023 quá hạn 3 ngày"
     assert per_recipient(arrived["2023-08-21"]) == {OFFICE: 1}  # the digest; nothing new to remind

@@ -68,7 +68,7 @@ def test_complete_then_unreadable_names_no_report_and_every_count_equals_its_lis
     assert result.exit_code == 0, result.output  # the unit's own sheet: it is told, the run went well
     new = smtp_server.messages[before:]
     [notice] = to(new, "hlhpn.culaodung@example.vn")
-    assert notice.subject == "Hệ thống chưa đọc được bảng tính báo cáo của đơn vị – Hội LHPN huyện Cù Lao Dung"
+    assert notice.subject == "[Cần sửa bảng tính] Cù Lao Dung: hệ thống chưa đọc được bảng tính (tệp bị hỏng)"
     assert "không đúng định dạng .xlsx" in notice.text and "Chưa nộp" not in notice.text
     # What 945 had delivered stays delivered; what it had not is "chưa đọc được", never missing.
     data = check_json(path, "2023-07-20")
@@ -79,12 +79,13 @@ def test_complete_then_unreadable_names_no_report_and_every_count_equals_its_lis
 
     [consolidated] = office_reports(new)
     text = consolidated.text
-    counts = re.search(r"chưa nộp: (\d+); chưa đọc được bảng tính: (\d+)", text)
-    missing = re.search(r"Đơn vị chưa nộp: ([^.]*)\.", text).group(1).split("; ")
-    unreadable = re.search(r"sẽ đọc lại ở lần sau\): ([^.]*)\.", text).group(1).split("; ")
-    assert (int(counts.group(1)), int(counts.group(2))) == (len(missing), len(unreadable))
-    assert "Hội LHPN huyện Cù Lao Dung" not in missing + unreadable  # its July report was in: complete
-    assert "Hội LHPN huyện Cù Lao Dung – Đầy đủ, đúng hạn (bảng tính chưa đọc được hôm nay)" in text
+    missing = re.search(r"^✖ Chưa nộp \((\d+)\): (.*)$", text, re.MULTILINE)
+    unreadable = re.search(r"^⚠ Chưa đọc được bảng tính \((\d+)\): (.*) \(không tính là chưa nộp", text, re.MULTILINE)
+    for count, names in (missing.groups(), unreadable.groups()):
+        assert int(count) == len(names.split(", "))
+    assert "Cù Lao Dung" not in missing.group(2) + unreadable.group(2)  # its July report was in: complete
+    assert " 5. Cù Lao Dung – ✔ Đúng hạn*, nộp 17/07/2023: " in text
+    assert " * Bảng tính chưa đọc được hôm nay; tình trạng theo lần đọc trước." in text
 
 
 def test_rows_deleted_after_completion_keep_the_report_complete_and_tell_the_office(tmp_path, smtp_server, workbooks):
@@ -108,10 +109,11 @@ def test_rows_deleted_after_completion_keep_the_report_complete_and_tell_the_off
     )
     history = CliRunner().invoke(cli, ["--config", str(path), "history", "941", "--period", "2023-M07"])
     assert "  21/07/2023: Tháng 7/2023: đã xoá" in history.output.splitlines()
-    digests = [m for m in office_reports(later) if m.subject.startswith("Tình hình báo cáo hằng tuần")]
+    digests = [m for m in office_reports(later) if m.subject.startswith("[Tổng hợp tuần] ")]
     assert len(digests) == 2  # Mondays 24/07 and 31/07, while 949 still owes its July report
     assert all(
-        "Kỳ Tháng 7/2023: đơn vị đã xoá hoặc làm trống số liệu đã nộp (đầy đủ từ ngày 17/07/2023)"
+        "CẦN LƯU Ý: SỐ LIỆU ĐÃ NỘP BỊ SỬA HOẶC XOÁ\n"
+        " - TP Sóc Trăng: Kỳ Tháng 7/2023: đơn vị đã xoá hoặc làm trống số liệu đã nộp (đầy đủ từ ngày 17/07/2023)"
         " trong trang tính «Cam kết hằng tháng», phát hiện ngày 21/07/2023." in digest.text
         for digest in digests
     )
@@ -204,9 +206,12 @@ def test_when_every_sheet_fails_the_same_way_the_office_is_told_once_and_no_unit
 
     assert [r.exit_code for r in results] == [4, 4, 4]
     assert "the service could not read the sheets of 12 unit(s)" in results[0].output
-    problems = [m for m in smtp_server.messages if "do lỗi phía hệ thống" in m.subject]
+    problems = [m for m in smtp_server.messages if m.subject.startswith("[Lỗi hệ thống] ")]
     assert len(problems) == 1
     assert problems[0].rcpt_tos == [OFFICE, "kythuat@example.vn"]
+    assert problems[0].subject == (
+        "[Lỗi hệ thống] Chưa đọc được bảng tính của 12 đơn vị: lỗi thư mục, khoá hoặc cấu hình (20/07/2023)"
+    )
     assert "Chạy «python main.py doctor»" in problems[0].text and "12 đơn vị" in problems[0].text
     unit_addresses = {a for m in smtp_server.messages for a in m.rcpt_tos} - {OFFICE, "kythuat@example.vn"}
     assert unit_addresses == set()  # no reminder, no "your sheet is missing" to any unit
@@ -215,8 +220,8 @@ def test_when_every_sheet_fails_the_same_way_the_office_is_told_once_and_no_unit
     empty.rmdir()
     shutil.copytree(REPO / "samples" / "workbooks", empty)  # the folder is back
     assert run_cli(path, "2023-07-25").exit_code == 0
-    assert [m.subject.split(" – ")[0] for m in office_reports(smtp_server.messages[1:])][:1] == [
-        "Tình hình báo cáo hằng tuần (T2/2023, T3/2023, T4/2023, dot-xuat-2023-04, T5/2023, T6/2023, 6T/2023, T7/2023)"
+    assert [m.subject for m in office_reports(smtp_server.messages[1:])][:1] == [
+        "[Tổng hợp tuần] 25/07/2023: 5 đơn vị còn nợ 12 báo cáo đã hết hạn (cũ nhất T2/2023)"
     ]
 
 

@@ -62,7 +62,7 @@ def test_an_unshared_sheet_is_reported_apart_and_its_unit_told_what_to_do(tmp_pa
     assert f"chia sẻ bảng tính cho tài khoản {BOT} với quyền Người xem (Viewer)" in notice
     assert "Cách khắc phục: Đề nghị đơn vị mở bảng tính, bấm «Chia sẻ»" in notice
     assert "quá hạn" not in notice
-    assert "'Báo cáo chuyên đề'!G3" in reminders["hlhpn.mytu@example.vn, chutich.mytu@example.vn"]
+    assert "Cột «Số lượt HVPN tham dự», dòng 3 (ô G3)" in reminders["hlhpn.mytu@example.vn, chutich.mytu@example.vn"]
 
 
 def test_rerun_sends_nothing_and_reads_no_unchanged_sheet(tmp_path, google, private_key_pem):
