@@ -1,19 +1,22 @@
 """The consolidated figures as an .xlsx workbook (pandas + openpyxl): summary, units, findings.
 
 Column and sheet names come from templates/mail.yaml; numbers stay numbers, dates stay dates.
+pandas is imported when a workbook is made, not with this module: a run with no consolidated
+report due never loads it (about 0.2 s of every start).
 """
 
 from __future__ import annotations
 
 import io
 from decimal import Decimal
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from consolidation.figures import Consolidation
 from consolidation.texts import mail_text
 from rules.messages import importance_text, status_text
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _label(key: str) -> str:
@@ -28,6 +31,8 @@ def _cell(value: Any) -> Any:
 
 
 def summary_frame(consolidation: Consolidation) -> pd.DataFrame:
+    import pandas as pd
+
     rows = []
     for s in consolidation.sections:
         summary = s.summary
@@ -54,6 +59,8 @@ def summary_frame(consolidation: Consolidation) -> pd.DataFrame:
 
 def units_frame(consolidation: Consolidation) -> pd.DataFrame:
     """One row per unit and report, then a totals row per section."""
+    import pandas as pd
+
     rows: list[dict[str, Any]] = []
     for s in consolidation.sections:
         base = {_label("form"): s.form.title, _label("period"): s.period.label}
@@ -75,6 +82,8 @@ def units_frame(consolidation: Consolidation) -> pd.DataFrame:
 
 
 def findings_frame(consolidation: Consolidation) -> pd.DataFrame:
+    import pandas as pd
+
     rows = []
     for s in consolidation.sections:
         for row in s.rows_with_findings:
@@ -96,6 +105,8 @@ def findings_frame(consolidation: Consolidation) -> pd.DataFrame:
 
 def workbook_bytes(consolidation: Consolidation) -> bytes:
     """The .xlsx file as bytes, ready to attach."""
+    import pandas as pd
+
     buffer = io.BytesIO()
     frames = {
         _label("summary"): summary_frame(consolidation),

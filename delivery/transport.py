@@ -15,12 +15,13 @@ import smtplib
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
-
-import yagmail
+from typing import TYPE_CHECKING, Protocol
 
 from delivery.message import Outgoing
 from settings.schema import Config, Smtp
+
+if TYPE_CHECKING:
+    import yagmail
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +192,8 @@ class SmtpTransport:
             where = f"the file {s.password_file}" if s.password_file else f"the environment variable {s.password_env}"
             fix = f"Put the account's App Password in {where}; Gmail makes one once 2-step verification is on."
             raise TransportUnavailable(f"no SMTP password: put the App Password in {where}", fix)
+        import yagmail  # only a run that connects pays for it
+
         client = yagmail.SMTP(
             s.user,
             self._password if s.login else None,
