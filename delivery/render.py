@@ -175,6 +175,7 @@ def render_consolidated(config: Config, judgement: Judgement, email: PlannedEmai
         "deadline": sections[0]["deadline"] if email.period_id else None,
         "sections": sections,
         "attachment_name": name,
+        "notices": email.notices,
     }
     return Rendered(
         consolidated_subject(email, consolidation),

@@ -76,6 +76,7 @@ class PlannedEmail:
     period_id: str | None = None
     problem: Finding | None = None  # a sheet or service problem: what went wrong
     unit_ids: list[str] = field(default_factory=list)  # a service problem: the units it kept unread
+    notices: list[str] = field(default_factory=list)  # a consolidated report: what it tells of the mail
 
     @property
     def lead(self) -> ReminderItem | None:

@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -23,11 +23,12 @@ from consolidation.figures import read_failures
 from delivery.message import build_message, message_id
 from delivery.registry import build_transport
 from delivery.render import Rendered, render_email
-from delivery.schedule import PlannedEmail, plan
+from delivery.schedule import CONSOLIDATED, PlannedEmail, plan
 from delivery.transport import Attempt, Transport, TransportUnavailable
 from errors import AlreadyRunning, DeliveryError, SourceError
 from service.check import collect
 from service.logs import log_unit_problems
+from service.notices import delivery_notices
 from settings.schema import Config
 from store import Store
 from store.ledger import CAP, FAILED, QUEUED, SENT, TEMPORARY, Decided, Entry
@@ -127,7 +128,7 @@ def deliver(
     an email another process claimed or sent meanwhile is skipped, never sent twice. Who still
     needs it is read once the claim is held, as another process may have delivered it to some
     recipients since this one first looked. One over the daily cap, or after the transport went
-    down, stays queued unrendered.
+    down, stays queued unrendered; a consolidated report is rendered with the delivery notices.
     """
     sender = config.mail.delivery.sender(config.organisation)
     budget = config.mail.daily_cap - store.sent_on(today)
@@ -153,8 +154,10 @@ def deliver(
             if down is not None:
                 store.mark_waiting(email.key, down.reason, str(down), transport.name)
                 continue
+            notices = delivery_notices(config, store, today, email.key) if email.kind in CONSOLIDATED else None
+            rendered = render(replace(email, notices=notices.sentences) if notices else email)
             outgoing = build_message(
-                email.key, email.kind, email.unit.id if email.unit else None, render(email), sender,
+                email.key, email.kind, email.unit.id if email.unit else None, rendered, sender,
                 config.mail.sender_name, email.to, email.cc, reply_to=config.organisation.office_email,
             )  # fmt: skip
             try:
@@ -171,7 +174,9 @@ def deliver(
                 "%s %s %s: to %s: %s: %s", transport.name, email.kind, email.key, ", ".join(recipients),
                 "accepted" if attempt.complete else "not accepted by all", outgoing.subject,
             )  # fmt: skip
-            _record(config, today, entry, attempt, outgoing.subject, store, transport.name, outcome)
+            status = _record(config, today, entry, attempt, outgoing.subject, store, transport.name, outcome)
+            if status == SENT and notices and (notices.addresses or notices.keys):
+                store.mark_reported(email.key, notices.addresses, notices.keys)
     outcome.delivery_seconds = time.perf_counter() - started
 
 

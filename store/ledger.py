@@ -64,6 +64,18 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """An address the server refused for good, in a row since it last accepted an email."""
+
+    address: str
+    unit_id: str | None
+    refusals: int
+    reason: str
+    first_day: str
+    given_up_day: str | None
+
+
+@dataclass(frozen=True)
 class Answered:
     """What recording a server's answer to one hand-over came to."""
 
@@ -351,6 +363,28 @@ class LedgerQueries:
     def waiting(self) -> list[Entry]:
         """Queued emails: those still waiting after this run."""
         return self.entries(QUEUED)
+
+    def given_up_unreported(self) -> tuple[list[Refusal], list[Entry]]:
+        """What the office has not been told of yet: addresses given up, and emails failed."""
+        rows = self.connection.execute(
+            "SELECT address, unit_id, refusals, reason, first_day, given_up_day FROM mail_refusals"
+            " WHERE given_up_day IS NOT NULL AND reported_in IS NULL ORDER BY given_up_day, address"
+        )
+        addresses = [Refusal(*row) for row in rows]
+        keys = self.connection.execute(
+            "SELECT key FROM mail_ledger WHERE status = ? AND reported_in IS NULL ORDER BY updated_at, key", (FAILED,)
+        ).fetchall()
+        return addresses, [e for (k,) in keys if (e := self.entry(k)) is not None]
+
+    def mark_reported(self, report_key: str, addresses: Iterable[str], keys: Iterable[str]) -> None:
+        """The consolidated report ``report_key``, now sent, told the office of these."""
+        with self.transaction():
+            self.connection.executemany(
+                "UPDATE mail_refusals SET reported_in = ? WHERE address = ?", [(report_key, a) for a in addresses]
+            )
+            self.connection.executemany(
+                "UPDATE mail_ledger SET reported_in = ? WHERE key = ?", [(report_key, k) for k in keys]
+            )
 
     def reminders_sent(self) -> dict[tuple[str, str, str], int]:
         """How many reminders each report (unit, form, period) has been named in, sent."""

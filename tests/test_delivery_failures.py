@@ -12,8 +12,10 @@ from collections import Counter
 
 import pytest
 
+from store import Store
+from store.schema import MIGRATIONS
 from tests.conftest import SAMPLE_TODAY
-from tests.smtp_server import OFFICE, mail_config, run_cli, running_server
+from tests.smtp_server import MAILBOX_UNAVAILABLE, OFFICE, mail_config, run_cli, running_server
 
 TRY_LATER = "451 4.3.0 Try again later"
 DUE_ON_SAMPLE_DAY = 7  # one consolidated report, five reminders, one sheet notice
@@ -33,6 +35,11 @@ def rows(tmp_path, where: str = "1") -> list[sqlite3.Row]:
 def days(first: str, count: int) -> list[str]:
     start = dt.date.fromisoformat(first)
     return [(start + dt.timedelta(days=n)).isoformat() for n in range(count)]
+
+
+def to_office(server) -> list:
+    """The consolidated reports (and notices) the office received, in order."""
+    return [m for m in server.messages if m.message["To"] == OFFICE]
 
 
 def deliveries(server) -> Counter:
@@ -119,3 +126,89 @@ def test_a_temporary_refusal_of_one_recipient_waits_for_it_alone_and_counts_noth
         ["hlhpn.culaodung@example.vn"],
     ]
     assert set(deliveries(smtp_server).values()) == {1}
+
+
+def test_550_for_one_of_two_addresses_gives_up_that_one_only_and_the_office_is_told_once(tmp_path, smtp_server):
+    path = mail_config(tmp_path, smtp_server, mail={"max_attempts": 2})
+    smtp_server.refuse("chutich.mytu@example.vn")  # unit 944 has two addresses
+
+    results = {day: run_cli(path, day) for day in ("2023-07-20", "2023-07-21", "2023-07-24", "2023-07-31")}
+
+    assert [r.exit_code for r in results.values()] == [3, 3, 3, 3]  # each day a 944 reminder gives it up
+    assert "chutich.mytu@example.vn (550 5.1.1 mailbox unavailable)" in results["2023-07-21"].output
+    # Twice, then given up for that email; each later email tries it once and gives it up at once.
+    assert [who for who, _ in smtp_server.refused] == ["chutich.mytu@example.vn"] * 4
+    my_tu = [m for m in smtp_server.messages if "Mỹ Tú" in m.subject]
+    assert len(my_tu) == 4
+    assert all("hlhpn.mytu@example.vn" in m.rcpt_tos for m in my_tu)
+    assert set(deliveries(smtp_server).values()) == {1}  # the good address never had one twice
+    given_up = [r["given_up"] for r in rows(tmp_path, "unit_id = '944' AND status = 'sent'")]
+    assert given_up == [f'{{"chutich.mytu@example.vn": "{MAILBOX_UNAVAILABLE}"}}'] * 3
+
+    [digest_24] = [m for m in to_office(smtp_server) if "24/07/2023" in m.subject]
+    for part in (digest_24.html, digest_24.text):
+        assert "Máy chủ thư đã từ chối địa chỉ chutich.mytu@example.vn của Hội LHPN huyện Mỹ Tú 2 lần" in part
+        assert MAILBOX_UNAVAILABLE in part
+    [digest_31] = [m for m in to_office(smtp_server) if "31/07/2023" in m.subject]
+    assert "chutich.mytu@example.vn" not in digest_31.text
+
+
+def test_an_email_waiting_more_than_3_days_is_named_in_the_next_consolidated_report(tmp_path, smtp_server):
+    path = mail_config(tmp_path, smtp_server)
+    smtp_server.refuse("hlhpn.culaodung@example.vn", reply="452 4.2.2 Mailbox full")
+
+    for day in days(SAMPLE_TODAY, 5):  # 20/07 → 24/07, a Monday: the weekly digest
+        assert run_cli(path, day).exit_code == 3
+
+    after_deadline, digest = to_office(smtp_server)
+    assert "Tình hình gửi thư" not in after_deadline.html  # nothing had waited yet
+    expected = (
+        "Thư nhắc báo cáo gửi Hội LHPN huyện Cù Lao Dung chưa gửi được từ ngày 20/07/2023 (đã 4 ngày):"
+        " máy chủ thư tạm thời chưa nhận thư."
+    )
+    assert "Tình hình gửi thư của hệ thống" in digest.html
+    assert expected in digest.html
+    assert expected in digest.text
+
+
+def test_a_message_refused_for_good_at_data_is_given_up_after_max_attempts_and_the_office_told(tmp_path, smtp_server):
+    path = mail_config(tmp_path, smtp_server, units=["945"], mail={"max_attempts": 2})
+    smtp_server.answer("DATA", "554 5.6.0 Message refused as spam")
+
+    first, second, third = (run_cli(path, SAMPLE_TODAY) for _ in range(3))
+
+    assert (first.exit_code, second.exit_code, third.exit_code) == (3, 3, 0)
+    assert [(r["status"], r["attempts"]) for r in rows(tmp_path)] == [("failed", 2)] * 2
+    smtp_server.answer("DATA", None)
+    assert run_cli(path, "2023-07-24").exit_code == 0
+    [digest] = to_office(smtp_server)
+    assert (
+        "Báo cáo tổng hợp Tháng 7/2023 bị máy chủ thư từ chối 2 lần («554 5.6.0 Message refused as spam»)"
+        in digest.text
+    )
+
+
+def test_a_state_file_from_before_keeps_its_ledger_and_the_office_is_told_once_what_it_gave_up(tmp_path, smtp_server):
+    """Schema 2, as the ten days of 451 at MAIL FROM left it: June's report given up."""
+    with sqlite3.connect(tmp_path / "state.sqlite3") as db:
+        for migrate in MIGRATIONS[:2]:
+            migrate(db)
+        db.execute("PRAGMA user_version = 2")
+        db.execute(
+            "INSERT INTO mail_ledger (key, kind, period_id, first_day, message_id, subject, recipients, status,"
+            " queued_reason, attempts, last_error, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            ("after_deadline|2023-M06", "after_deadline", "2023-M06", "2023-06-20", "<june@gmail.com>", "Tổng hợp",
+             f'["{OFFICE}"]', "failed", "error", 10, TRY_LATER, "2023-06-20T00:00:00", "2023-06-30T00:00:00"),
+        )  # fmt: skip
+    path = mail_config(tmp_path, smtp_server)
+
+    assert run_cli(path, SAMPLE_TODAY).exit_code == 0
+    assert run_cli(path, "2023-07-24").exit_code == 0
+
+    with Store.open(tmp_path / "state.sqlite3") as store:
+        assert store.schema_version == len(MIGRATIONS)
+        assert store.entry("after_deadline|2023-M06").status == "failed"
+    july, digest = to_office(smtp_server)
+    told = f"Báo cáo tổng hợp Tháng 6/2023 bị máy chủ thư từ chối 10 lần («{TRY_LATER}»)"
+    assert told in july.text
+    assert told not in digest.text
