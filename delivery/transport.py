@@ -1,8 +1,8 @@
 """Transports: the outbox folder (.eml files and an index) and SMTP through yagmail.
 
 Both take the bytes built once by delivery.message. A transport is a context manager for one
-batch: SMTP opens a single connection on the first message and closes it at the end. What a
-server answers is sorted here: for good (5xx) or for now (4xx, and
+batch: SMTP opens a single connection on the first message and closes it at the end; the outbox
+opens its index once. What a server answers is sorted here: for good (5xx) or for now (4xx, and
 no connection at all), for one recipient (RCPT) or the whole message (MAIL FROM, DATA).
 """
 
@@ -17,7 +17,7 @@ import smtplib
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from delivery.message import Outgoing
 from settings.schema import Config, Smtp
@@ -105,6 +105,7 @@ class OutboxTransport:
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
+        self._index: TextIO | None = None
 
     @classmethod
     def from_config(cls, config: Config, dry_run: bool) -> OutboxTransport:
@@ -115,7 +116,9 @@ class OutboxTransport:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        return None
+        if self._index is not None:
+            self._index.close()
+            self._index = None
 
     def _unwritable(self, exc: OSError) -> TransportUnavailable:
         fix = f"Make {self.folder} a folder this user can write to, or name another one in mail.delivery."
@@ -131,31 +134,37 @@ class OutboxTransport:
             raise self._unwritable(exc) from exc
         return f"writable: {self.folder}"
 
-    def send(self, message: Outgoing, recipients: list[str]) -> Attempt:
-        try:
+    def _open_index(self) -> TextIO:
+        """index.csv, opened on the first message of the batch and kept open until its end."""
+        if self._index is None:
             self.folder.mkdir(parents=True, exist_ok=True)
-            path = self.folder / eml_name(message)
-            path.write_bytes(message.data)
             index = self.folder / "index.csv"
             new = not index.exists()
-            with index.open("a", encoding="utf-8", newline="") as handle:
-                writer = csv.writer(handle)
-                if new:
-                    writer.writerow(INDEX_COLUMNS)
-                writer.writerow(
-                    [
-                        dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                        message.key,
-                        message.kind,
-                        message.unit_id or "",
-                        message.sender,
-                        " ".join(message.to),
-                        " ".join(message.cc),
-                        message.subject,
-                        message.message_id,
-                        path.name,
-                    ]
-                )
+            self._index = index.open("a", encoding="utf-8", newline="")
+            if new:
+                csv.writer(self._index).writerow(INDEX_COLUMNS)
+        return self._index
+
+    def send(self, message: Outgoing, recipients: list[str]) -> Attempt:
+        try:
+            index = self._open_index()
+            path = self.folder / eml_name(message)
+            path.write_bytes(message.data)
+            csv.writer(index).writerow(
+                [
+                    dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    message.key,
+                    message.kind,
+                    message.unit_id or "",
+                    message.sender,
+                    " ".join(message.to),
+                    " ".join(message.cc),
+                    message.subject,
+                    message.message_id,
+                    path.name,
+                ]
+            )
+            index.flush()  # each row as its .eml is written: a crash later loses neither
         except OSError as exc:
             raise self._unwritable(exc) from exc
         return Attempt(accepted=list(recipients))
