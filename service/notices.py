@@ -53,7 +53,8 @@ def delivery_notices(config: Config, store: Store, today: dt.date, report_key: s
 
     def why(entry: Entry) -> str:
         reason = entry.queued_reason if entry.queued_reason in REASONS else ERROR
-        return mail_text("delivery_notices", "errors", reason, reply=entry.last_error or "")
+        reply = (entry.last_error or "").removeprefix("refused: ")  # the server's words, not the log's
+        return mail_text("delivery_notices", "errors", reason, reply=reply)
 
     sentences = []
     for entry in waiting[:LISTED]:

@@ -212,3 +212,17 @@ def test_a_state_file_from_before_keeps_its_ledger_and_the_office_is_told_once_w
     told = f"Báo cáo tổng hợp Tháng 6/2023 bị máy chủ thư từ chối 10 lần («{TRY_LATER}»)"
     assert told in july.text
     assert told not in digest.text
+
+
+def test_a_recipient_refused_for_days_but_not_yet_given_up_is_named_with_the_servers_answer(tmp_path, smtp_server):
+    path = mail_config(tmp_path, smtp_server)  # max_attempts 10: 945's mailbox is still tried
+    smtp_server.refuse("hlhpn.culaodung@example.vn")
+
+    for day in days(SAMPLE_TODAY, 5):
+        assert run_cli(path, day).exit_code == 3
+
+    digest = to_office(smtp_server)[-1]
+    assert (
+        "Thư nhắc báo cáo gửi Hội LHPN huyện Cù Lao Dung chưa gửi được từ ngày 20/07/2023 (đã 4 ngày):"
+        " máy chủ thư từ chối: hlhpn.culaodung@example.vn (550 5.1.1 mailbox unavailable)."
+    ) in digest.text
