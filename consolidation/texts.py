@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
 from vntext import format_number, vn_date
+
+if TYPE_CHECKING:
+    from jinja2 import Environment, Template
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 MAIL_TEXTS = TEMPLATES / "mail.yaml"
@@ -25,7 +27,11 @@ def vn_number(value: Any) -> str:
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    """Jinja2 over templates/: HTML autoescaped, text not; a missing variable is an error."""
+    """Jinja2 over templates/: HTML autoescaped, text not; a missing variable is an error.
+
+    Imported here, not with the module: a run that renders nothing never loads it."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
@@ -41,7 +47,7 @@ def environment() -> Environment:
 
 @lru_cache(maxsize=1)
 def _catalogue() -> dict[str, Any]:
-    return yaml.safe_load(MAIL_TEXTS.read_text(encoding="utf-8"))
+    return yaml.load(MAIL_TEXTS.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
 
 
 @lru_cache(maxsize=256)

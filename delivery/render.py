@@ -101,7 +101,8 @@ def consolidated_context(
         "today": judgement.today,
         "attachment_name": attachment_name(config, email, judgement),
         "marks": catalogue_value("status_marks"),
-        "late_periods": list(getattr(email, "late_periods", [])),
+        "late_periods": email.late_periods,
+        "notices": email.notices,
     }
     if email.kind == DIGEST:
         view = digest_view(config, consolidation)

@@ -124,6 +124,7 @@ class PlannedEmail:
     # items that record it, so a folded period is never folded again.
     late_periods: list[str] = field(default_factory=list)
     late_refs: list[ItemRef] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # a consolidated report: what it tells of the mail
 
     @property
     def lead(self) -> ReminderItem | None:

@@ -1,7 +1,9 @@
 """Transports: the outbox folder (.eml files and an index) and SMTP through yagmail.
 
 Both take the bytes built once by delivery.message. A transport is a context manager for one
-batch: SMTP opens a single connection on the first message and closes it at the end.
+batch: SMTP opens a single connection on the first message and closes it at the end; the outbox
+opens its index once. What a server answers is sorted here: for good (5xx) or for now (4xx, and
+no connection at all), for one recipient (RCPT) or the whole message (MAIL FROM, DATA).
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import smtplib
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
-
-import yagmail
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from delivery.message import Outgoing
 from settings.schema import Config, Smtp
+from store.ledger import LOGIN, TEMPORARY, UNAVAILABLE
+
+if TYPE_CHECKING:
+    import yagmail
 
 log = logging.getLogger(__name__)
 
@@ -35,25 +39,31 @@ CONNECT_FIX = "Check host, port and security (465: ssl, 587: starttls) and that 
 
 
 class TransportUnavailable(Exception):
-    """Nothing more can go in this batch (server down, login refused, no password); ``fix`` says
-    what the operator can do about it, when the transport knows."""
+    """Nothing more can go in this batch (server down or asking to wait, login refused, no
+    password); ``reason`` is the ledger's word for why the emails wait (UNAVAILABLE, TEMPORARY,
+    LOGIN); ``fix`` says what the operator can do about it, when the transport knows."""
 
-    def __init__(self, message: str, fix: str = "") -> None:
+    def __init__(self, message: str, fix: str = "", reason: str = UNAVAILABLE) -> None:
         super().__init__(message)
         self.fix = fix
+        self.reason = reason
 
 
 @dataclass
 class Attempt:
-    """What happened to one message: who accepted it, who refused it and why."""
+    """What the server answered one message: who accepted it; who it refused for good (5xx at
+    RCPT: that recipient only) or for now (4xx: ``deferred``); or an ``error`` for the whole
+    message (at MAIL FROM or DATA), ``temporary`` when it was a 4xx."""
 
     accepted: list[str] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)
+    deferred: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    temporary: bool = False
 
     @property
     def complete(self) -> bool:
-        return not self.refused and self.error is None
+        return not self.refused and not self.deferred and self.error is None
 
 
 class Transport(Protocol):
@@ -95,6 +105,7 @@ class OutboxTransport:
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
+        self._index: TextIO | None = None
 
     @classmethod
     def from_config(cls, config: Config, dry_run: bool) -> OutboxTransport:
@@ -105,7 +116,9 @@ class OutboxTransport:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        return None
+        if self._index is not None:
+            self._index.close()
+            self._index = None
 
     def _unwritable(self, exc: OSError) -> TransportUnavailable:
         fix = f"Make {self.folder} a folder this user can write to, or name another one in mail.delivery."
@@ -121,31 +134,37 @@ class OutboxTransport:
             raise self._unwritable(exc) from exc
         return f"writable: {self.folder}"
 
-    def send(self, message: Outgoing, recipients: list[str]) -> Attempt:
-        try:
+    def _open_index(self) -> TextIO:
+        """index.csv, opened on the first message of the batch and kept open until its end."""
+        if self._index is None:
             self.folder.mkdir(parents=True, exist_ok=True)
-            path = self.folder / eml_name(message)
-            path.write_bytes(message.data)
             index = self.folder / "index.csv"
             new = not index.exists()
-            with index.open("a", encoding="utf-8", newline="") as handle:
-                writer = csv.writer(handle)
-                if new:
-                    writer.writerow(INDEX_COLUMNS)
-                writer.writerow(
-                    [
-                        dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                        message.key,
-                        message.kind,
-                        message.unit_id or "",
-                        message.sender,
-                        " ".join(message.to),
-                        " ".join(message.cc),
-                        message.subject,
-                        message.message_id,
-                        path.name,
-                    ]
-                )
+            self._index = index.open("a", encoding="utf-8", newline="")
+            if new:
+                csv.writer(self._index).writerow(INDEX_COLUMNS)
+        return self._index
+
+    def send(self, message: Outgoing, recipients: list[str]) -> Attempt:
+        try:
+            index = self._open_index()
+            path = self.folder / eml_name(message)
+            path.write_bytes(message.data)
+            csv.writer(index).writerow(
+                [
+                    dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    message.key,
+                    message.kind,
+                    message.unit_id or "",
+                    message.sender,
+                    " ".join(message.to),
+                    " ".join(message.cc),
+                    message.subject,
+                    message.message_id,
+                    path.name,
+                ]
+            )
+            index.flush()  # each row as its .eml is written: a crash later loses neither
         except OSError as exc:
             raise self._unwritable(exc) from exc
         return Attempt(accepted=list(recipients))
@@ -191,6 +210,8 @@ class SmtpTransport:
             where = f"the file {s.password_file}" if s.password_file else f"the environment variable {s.password_env}"
             fix = f"Put the account's App Password in {where}; Gmail makes one once 2-step verification is on."
             raise TransportUnavailable(f"no SMTP password: put the App Password in {where}", fix)
+        import yagmail  # only a run that connects pays for it
+
         client = yagmail.SMTP(
             s.user,
             self._password if s.login else None,
@@ -205,9 +226,12 @@ class SmtpTransport:
             client.login()
         except (smtplib.SMTPException, OSError) as exc:
             client.close()
-            fix = LOGIN_REFUSED_FIX if isinstance(exc, smtplib.SMTPAuthenticationError) else CONNECT_FIX
             message = self._redact(f"cannot log in to {s.host}:{s.port}: {_describe(exc)}")
-            raise TransportUnavailable(message, fix) from None
+            if isinstance(exc, smtplib.SMTPAuthenticationError) and _permanent(exc.smtp_code):
+                raise TransportUnavailable(message, LOGIN_REFUSED_FIX, LOGIN) from None
+            if isinstance(exc, smtplib.SMTPResponseException) and not _permanent(exc.smtp_code):
+                raise TransportUnavailable(message, "", TEMPORARY) from None  # e.g. 454: too many logins
+            raise TransportUnavailable(message, CONNECT_FIX, UNAVAILABLE) from None
         log.info("connected to %s:%s as %s", s.host, s.port, s.user)
         return client
 
@@ -232,22 +256,51 @@ class SmtpTransport:
                 self._client = self._connect()
             try:
                 refused = self._client.smtp.sendmail(self.settings.user, recipients, message.data)
-            except smtplib.SMTPRecipientsRefused as exc:
-                return Attempt(refused={a: _reply(*r) for a, r in exc.recipients.items()})
+            except smtplib.SMTPRecipientsRefused as exc:  # every recipient refused, or 421 among them
+                return self._per_recipient([], exc.recipients)
+            except smtplib.SMTPSenderRefused as exc:
+                if not _permanent(exc.smtp_code):
+                    # The server takes no mail from this sender for now: the next messages would hear the same.
+                    raise self._later(exc, "MAIL FROM") from None
+                return Attempt(error=self._redact(_describe(exc)))
+            except smtplib.SMTPResponseException as exc:  # DATA, mostly
+                if exc.smtp_code == 421:
+                    raise self._later(exc, "DATA") from None
+                return Attempt(error=self._redact(_describe(exc)), temporary=not _permanent(exc.smtp_code))
             except smtplib.SMTPServerDisconnected as exc:
                 lost: OSError = exc
-            except smtplib.SMTPException as exc:
+            except smtplib.SMTPException as exc:  # no reply code: nothing a later try would change
                 return Attempt(error=self._redact(_describe(exc)))
             except OSError as exc:  # socket errors (SMTPException is an OSError too: caught above)
                 lost = exc
             else:
-                refused_text = {a: _reply(*r) for a, r in refused.items()}
-                return Attempt([a for a in recipients if a not in refused], refused_text)
+                return self._per_recipient([a for a in recipients if a not in refused], refused)
             # The server may drop a long batch: reconnect once, then give up on the batch.
             self._client = None
             if retry:
-                raise TransportUnavailable(self._redact(f"connection lost: {_describe(lost)}"))
+                raise TransportUnavailable(self._redact(f"connection lost: {_describe(lost)}"), CONNECT_FIX)
         raise AssertionError("unreachable")
+
+    def _per_recipient(self, accepted: list[str], answers: dict[str, tuple[int, bytes]]) -> Attempt:
+        """Sort the RCPT refusals: for good (5xx) or for now (4xx); a 421 closes the connection."""
+        if any(code == 421 for code, _ in answers.values()):
+            code, text = next(r for r in answers.values() if r[0] == 421)
+            raise self._later(smtplib.SMTPResponseException(code, text), "RCPT")
+        refused = {a: _reply(*r) for a, r in answers.items() if _permanent(r[0])}
+        deferred = {a: _reply(*r) for a, r in answers.items() if not _permanent(r[0])}
+        return Attempt(accepted, refused, deferred)
+
+    def _later(self, exc: smtplib.SMTPResponseException, stage: str) -> TransportUnavailable:
+        """The server asked to try later (4xx) for the whole session: nothing more goes this run."""
+        if exc.smtp_code == 421:  # smtplib has closed the connection
+            self._client = None
+        message = self._redact(f"the server answered {_describe(exc)} at {stage}: it takes mail again later")
+        return TransportUnavailable(message, reason=TEMPORARY)
+
+
+def _permanent(code: int) -> bool:
+    """5xx is final for that command (RFC 5321); 4xx, and anything odd, means try again later."""
+    return 500 <= code < 600
 
 
 def _reply(code: int, text: bytes | str) -> str:

@@ -13,7 +13,7 @@ MESSAGES_FILE = Path(__file__).resolve().parent.parent / "templates" / "messages
 
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, dict[str, str]]:
-    return yaml.safe_load(MESSAGES_FILE.read_text(encoding="utf-8"))
+    return yaml.load(MESSAGES_FILE.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
 
 
 def finding_text(code: str, **details: Any) -> str:

@@ -2,7 +2,8 @@
 
 Every email is recorded in the ledger as queued and claimed before it is handed to the
 transport, and as sent once accepted, so a crash in between repeats at most that one email,
-same Message-ID, and two runs sharing a state file never both send it.
+same Message-ID, and two runs sharing a state file never both send it. Only an email that will
+be handed over this run is rendered: not one over the daily cap, nor once the transport is down.
 """
 
 from __future__ import annotations
@@ -13,23 +14,24 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
 from consolidation.figures import read_failures
-from delivery.message import Outgoing, build_message
+from delivery.message import build_message, message_id
 from delivery.registry import build_transport
 from delivery.render import Rendered, render_email
-from delivery.schedule import PlannedEmail, is_sending_day, plan
+from delivery.schedule import CONSOLIDATED, PlannedEmail, is_sending_day, plan
 from delivery.transport import Attempt, Transport, TransportUnavailable
 from errors import AlreadyRunning, DeliveryError, SourceError
 from service.check import collect
 from service.logs import log_unit_problems
+from service.notices import delivery_notices
 from settings.schema import Config
 from store import Store
-from store.ledger import CAP, FAILED, Decided
+from store.ledger import CAP, FAILED, QUEUED, SENT, TEMPORARY, Decided, Entry
 from sync.source import Source
 
 log = logging.getLogger(__name__)
@@ -48,8 +50,9 @@ class RunOutcome:
     capped: int = 0
     taken_elsewhere: int = 0
     cancelled: int = 0
-    waiting_errors: list[tuple[str, str]] = field(default_factory=list)
+    waiting_errors: list[tuple[str, str, str]] = field(default_factory=list)  # key, first day queued, error
     given_up: list[tuple[str, str]] = field(default_factory=list)
+    stopped: str | None = None  # why delivery stopped for the run, and what to check
     unit_faults: dict[str, str] = field(default_factory=dict)  # unit id → why its sheet was unread
     service_faults: dict[str, str] = field(default_factory=dict)
     delivery_seconds: float = 0.0
@@ -76,23 +79,27 @@ class RunOutcome:
         if self.service_faults:
             faults = ", ".join(f"{u} ({code})" for u, code in sorted(self.service_faults.items()))
             lines.append(f"  sheets the service could not read (the office is told): {faults}")
-        lines += [f"  still queued: {key}: {error}" for key, error in self.waiting_errors]
+        if self.stopped:
+            lines.append(f"  delivery stopped: {self.stopped}")
+        lines += [f"  still queued since {_waited(since, self.today)}: {key}: {error}"
+                  for key, since, error in self.waiting_errors]  # fmt: skip
         lines += [f"  given up after mail.max_attempts: {key}: {error}" for key, error in self.given_up]
         return "\n".join(lines)
 
 
-def _recipients(email: PlannedEmail, delivered: list[str]) -> list[str]:
-    done = {a.lower() for a in delivered}
+def _waited(first_day: str, today: dt.date) -> str:
+    """Since when an email has waited, and how long: "2023-07-20 (15 days)"."""
+    days = (today - dt.date.fromisoformat(first_day)).days
+    return f"{first_day} ({days} day{'' if days == 1 else 's'})"
+
+
+def _owed(email: PlannedEmail, entry: Entry | None) -> list[str]:
+    """Who still needs ``email``: neither delivered it already nor given up."""
+    done = {a.lower() for a in entry.delivered_to + list(entry.given_up)} if entry else set()
     return [a for a in dict.fromkeys(email.to + email.cc) if a.lower() not in done]
 
 
-def _delivered(store: Store, key: str) -> list[str]:
-    """Who the ledger says already accepted the email ``key``."""
-    entry = store.entry(key)
-    return entry.delivered_to if entry else []
-
-
-def _decided(email: PlannedEmail, outgoing: Outgoing, recipients: list[str]) -> Decided:
+def _decided(email: PlannedEmail, ident: str, recipients: list[str]) -> Decided:
     lead = email.lead
     return Decided(
         key=email.key,
@@ -101,8 +108,8 @@ def _decided(email: PlannedEmail, outgoing: Outgoing, recipients: list[str]) -> 
         form_key=lead.report.form_key if lead else None,
         period_id=email.period_id,
         step=lead.step.name if lead else None,
-        message_id=outgoing.message_id,
-        subject=outgoing.subject,
+        message_id=ident,
+        subject=None,  # known once rendered, just before it is handed over
         recipients=recipients,
         item_refs=email.item_refs,
     )
@@ -117,77 +124,104 @@ def deliver(
     transport: Transport,
     outcome: RunOutcome,
 ) -> None:
-    """Render, build and hand each email to ``transport``, recording each step in ``store``.
+    """Decide for each email whether it goes now, and only then render, build and hand it to
+    ``transport``, recording each step in ``store``.
 
     Each email is queued, then claimed in one transaction before anything else is recorded of it:
     an email another process claimed or sent meanwhile is skipped, never sent twice. Who still
     needs it is read once the claim is held, as another process may have delivered it to some
-    recipients since this one first looked.
+    recipients since this one first looked. One over the daily cap, or after the transport went
+    down, stays queued unrendered; a consolidated report is rendered with the delivery notices.
     """
     sender = config.mail.delivery.sender(config.organisation)
     budget = config.mail.daily_cap - store.sent_on(today)
-    down: str | None = None
+    down: TransportUnavailable | None = None
     started = time.perf_counter()
     with transport:
         for email in planned:
-            outgoing = build_message(
-                email.key, email.kind, email.unit.id if email.unit else None, render(email), sender,
-                config.mail.sender_name, email.to, email.cc, reply_to=config.organisation.office_email,
-            )  # fmt: skip
-            store.queue(_decided(email, outgoing, _recipients(email, _delivered(store, email.key))), today)
+            store.queue(_decided(email, message_id(email.key, sender), _owed(email, store.entry(email.key))), today)
             if not store.claim(email.key):
                 outcome.taken_elsewhere += 1
                 log.info("%s: claimed or sent by another run, skipped", email.key)
                 continue
-            delivered = _delivered(store, email.key)
-            recipients = _recipients(email, delivered)
+            entry = store.entry(email.key)
+            assert entry is not None
+            recipients = _owed(email, entry)
             if not recipients:  # every recipient took it on an earlier run; only the record was missing
-                store.mark_sent(email.key, today, transport.name, delivered)
+                store.mark_sent(email.key, today, transport.name, entry.delivered_to)
                 continue
             if budget <= 0:
                 outcome.capped += 1
                 store.mark_capped(email.key)
                 continue
             if down is not None:
-                store.mark_failed_attempt(email.key, down, transport.name, delivered, give_up_after=None)
+                store.mark_waiting(email.key, down.reason, str(down), transport.name)
                 continue
+            notices = delivery_notices(config, store, today, email.key) if email.kind in CONSOLIDATED else None
+            rendered = render(replace(email, notices=notices.sentences) if notices else email)
+            outgoing = build_message(
+                email.key, email.kind, email.unit.id if email.unit else None, rendered, sender,
+                config.mail.sender_name, email.to, email.cc, reply_to=config.organisation.office_email,
+            )  # fmt: skip
             try:
                 attempt = transport.send(outgoing, recipients)
-                budget -= 1
-                log.info(
-                    "%s %s %s: to %s: %s: %s", transport.name, email.kind, email.key, ", ".join(recipients),
-                    "accepted" if attempt.complete else "not accepted by all", outgoing.subject,
-                )  # fmt: skip
             except TransportUnavailable as exc:
-                down = str(exc)
-                log.error("delivery stopped: %s", down)
-                store.mark_failed_attempt(email.key, down, transport.name, delivered, give_up_after=None)
+                down = exc
+                outcome.stopped = f"{exc}. {exc.fix}" if exc.fix else str(exc)
+                log.error("delivery stopped: %s", outcome.stopped)
+                store.mark_waiting(email.key, exc.reason, str(exc), transport.name, outgoing.subject)
                 continue
-            _record(config, today, email, attempt, delivered, store, transport.name, outcome)
+            if attempt.accepted:
+                budget -= 1
+            log.info(
+                "%s %s %s: to %s: %s: %s", transport.name, email.kind, email.key, ", ".join(recipients),
+                "accepted" if attempt.complete else "not accepted by all", outgoing.subject,
+            )  # fmt: skip
+            status = _record(config, today, entry, attempt, outgoing.subject, store, transport.name, outcome)
+            if status == SENT and notices and (notices.addresses or notices.keys):
+                store.mark_reported(email.key, notices.addresses, notices.keys)
     outcome.delivery_seconds = time.perf_counter() - started
 
 
 def _record(
     config: Config,
     today: dt.date,
-    email: PlannedEmail,
+    entry: Entry,
     attempt: Attempt,
-    delivered_before: list[str],
+    subject: str,
     store: Store,
     transport: str,
     outcome: RunOutcome,
-) -> None:
-    """What one attempt means for the ledger: sent, still queued, or given up."""
-    delivered = delivered_before + attempt.accepted
-    if attempt.complete:
-        outcome.sent[email.kind] += 1
-        store.mark_sent(email.key, today, transport, delivered)
-        return
-    error = attempt.error or "refused: " + "; ".join(f"{a} ({why})" for a, why in attempt.refused.items())
-    log.warning("%s stays queued: %s", email.key, error)
-    if store.mark_failed_attempt(email.key, error, transport, delivered, config.mail.max_attempts) == FAILED:
-        log.error("%s given up after %d attempts", email.key, config.mail.max_attempts)
-        outcome.given_up.append((email.key, error))
+) -> str:
+    """What the server's answer means for the ledger: sent, still queued (counted as an attempt
+    or not), or given up, for the whole email or some recipients. Returns the email's status."""
+    key, limit = entry.key, config.mail.max_attempts
+    if attempt.error is not None and attempt.temporary:
+        log.warning("%s stays queued, waiting since %s, no attempt counted: %s", key,
+                    _waited(entry.first_day, today), attempt.error)  # fmt: skip
+        store.mark_waiting(key, TEMPORARY, attempt.error, transport, subject)
+        return QUEUED
+    if attempt.error is not None:
+        status = store.mark_failed_attempt(key, attempt.error, transport, limit, subject)
+        if status == FAILED:
+            log.error("%s given up after %d attempts: %s", key, limit, attempt.error)
+            outcome.given_up.append((key, attempt.error))
+        else:
+            log.warning("%s stays queued (attempt %d of %d): %s", key, entry.attempts + 1, limit, attempt.error)
+        return status
+    answered = store.record_answer(
+        key, today, transport, subject, attempt.accepted, attempt.refused, attempt.deferred, limit
+    )
+    for address, reply in answered.given_up.items():
+        log.error("%s: %s given up, refused mail.max_attempts (%d) times running: %s", key, address, limit, reply)
+        outcome.given_up.append((key, f"{address} ({reply})"))
+    if answered.status == SENT:
+        outcome.sent[entry.kind] += 1
+    elif answered.status == QUEUED:
+        owed = {**attempt.deferred, **{a: r for a, r in attempt.refused.items() if a not in answered.given_up}}
+        log.warning("%s stays queued for %s, waiting since %s", key,
+                    "; ".join(f"{a} ({why})" for a, why in owed.items()), _waited(entry.first_day, today))  # fmt: skip
+    return answered.status
 
 
 def run_job(
@@ -211,7 +245,9 @@ def run_job(
     if outcome.sending_day:  # on a day off what is queued stays queued, for the next sending day
         outcome.cancelled = store.cancel_queued_except({e.key for e in planned})
     deliver(config, today, planned, lambda email: render_email(config, judgement, email), store, transport, outcome)
-    outcome.waiting_errors = [(e.key, e.last_error or "") for e in store.waiting() if e.queued_reason != CAP]
+    outcome.waiting_errors = [
+        (e.key, e.first_day, e.last_error or "") for e in store.waiting() if e.queued_reason != CAP
+    ]
     return outcome
 
 

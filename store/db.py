@@ -334,3 +334,12 @@ class Store(LedgerQueries, SheetQueries):
                       bool(read), dt.date.fromisoformat(j))
             for u, f, p, label, d, s, sub, n, read, j in rows
         ]  # fmt: skip
+
+    def period_labels(self, period_ids: Iterable[str]) -> dict[str, str]:
+        """How each period was named when last judged (for texts about emails of that period)."""
+        ids = sorted(set(period_ids))
+        marks = ", ".join("?" * len(ids))
+        rows = self.connection.execute(
+            f"SELECT DISTINCT period_id, period_label FROM report_status WHERE period_id IN ({marks})", ids
+        )
+        return dict(rows.fetchall())

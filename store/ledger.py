@@ -5,6 +5,11 @@ Status ``queued`` (decided, not yet accepted: ``queued_reason`` says why), ``sen
 report, or a later step replaced it). ``mail_ledger_items`` says which report steps an email
 covered, so a step is never reminded twice. Before an email is handed to a transport it is
 *claimed* in one transaction, so two processes sharing the file never both send it.
+
+A server's temporary answers (4xx, no connection) never count as attempts: the email waits,
+however long. Its permanent refusals do: of the whole message (5xx at MAIL FROM or DATA) in
+``attempts``, of one recipient (5xx at RCPT) in ``mail_refusals``, per address, until it accepts
+one; an address refused ``mail.max_attempts`` times running is given up for that email alone.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
 QUEUED, SENT, FAILED, CANCELLED = "queued", "sent", "failed", "cancelled"
-CAP, ERROR = "daily_cap", "error"
+# Why an email is queued: over the daily cap; refused for good by the server (counted; given up at
+# mail.max_attempts); refused for now (4xx); the server out of reach; the login refused.
+CAP, ERROR, TEMPORARY, UNAVAILABLE, LOGIN = "daily_cap", "error", "temporary", "unavailable", "login"
 REMINDER = "reminder"
 # A claim older than this belongs to a process that died mid-send: the email may be tried again.
 CLAIM_EXPIRES = dt.timedelta(hours=1)
@@ -44,12 +51,36 @@ class Entry:
     unit_id: str | None
     status: str
     queued_reason: str | None
-    attempts: int
+    attempts: int  # hand-overs the server answered for good (accepted, or refused permanently)
     last_error: str | None
     message_id: str
     recipients: list[str]
     delivered_to: list[str]
     sent_day: str | None
+    first_day: str  # the day it was first queued
+    subject: str  # "" until it is first rendered
+    period_id: str | None
+    given_up: dict[str, str]  # recipients given up → the server's reply
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An address the server refused for good, in a row since it last accepted an email."""
+
+    address: str
+    unit_id: str | None
+    refusals: int
+    reason: str
+    first_day: str
+    given_up_day: str | None
+
+
+@dataclass(frozen=True)
+class Answered:
+    """What recording a server's answer to one hand-over came to."""
+
+    status: str
+    given_up: dict[str, str]  # recipients given up by this answer → the server's reply
 
 
 @dataclass(frozen=True)
@@ -77,7 +108,7 @@ class Decided:
     period_id: str | None
     step: str | None
     message_id: str
-    subject: str
+    subject: str | None  # None: not rendered yet (an email is rendered only when it is handed over)
     recipients: list[str]
     item_refs: list[ItemRef] = field(default_factory=list)
 
@@ -136,12 +167,12 @@ class LedgerQueries:
     def entry(self, key: str) -> Entry | None:
         row = self.connection.execute(
             "SELECT key, kind, unit_id, status, queued_reason, attempts, last_error, message_id, recipients,"
-            " delivered_to, sent_day FROM mail_ledger WHERE key = ?",
+            " delivered_to, sent_day, first_day, subject, period_id, given_up FROM mail_ledger WHERE key = ?",
             (key,),
         ).fetchone()
         if row is None:
             return None
-        return Entry(*row[:8], json.loads(row[8]), json.loads(row[9]), row[10])
+        return Entry(*row[:8], json.loads(row[8]), json.loads(row[9]), *row[10:14], json.loads(row[14]))
 
     def entries(self, status: str | None = None) -> list[Entry]:
         keys = self.connection.execute(
@@ -150,14 +181,15 @@ class LedgerQueries:
         return [e for (k,) in keys if (e := self.entry(k)) is not None]
 
     def queue(self, email: Decided, today: dt.date) -> None:
-        """Record ``email`` as decided (before any attempt), keeping attempts and delivered_to."""
+        """Record ``email`` as decided (before any attempt), keeping attempts, delivered_to, the
+        day it was first queued, and its subject while it has none (it is rendered later)."""
         stamp = utc_now()
         with self.transaction():
             self.connection.execute(
                 "INSERT INTO mail_ledger (key, kind, unit_id, form_key, period_id, step, first_day, message_id,"
                 " subject, recipients, status, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
-                " ON CONFLICT (key) DO UPDATE SET subject = excluded.subject, recipients = excluded.recipients,"
-                " updated_at = excluded.updated_at,"
+                " ON CONFLICT (key) DO UPDATE SET recipients = excluded.recipients, updated_at = excluded.updated_at,"
+                " subject = CASE WHEN excluded.subject = '' THEN subject ELSE excluded.subject END,"
                 # A key cancelled earlier and planned again is live again; sent and failed stay final.
                 f" status = CASE WHEN status = '{CANCELLED}' THEN '{QUEUED}' ELSE status END",
                 (
@@ -169,7 +201,7 @@ class LedgerQueries:
                     email.step,
                     today.isoformat(),
                     email.message_id,
-                    email.subject,
+                    email.subject or "",
                     json.dumps(email.recipients),
                     QUEUED,
                     stamp,
@@ -199,6 +231,7 @@ class LedgerQueries:
             self.connection.execute("UPDATE mail_ledger SET claimed_by = NULL, claimed_at = NULL WHERE key = ?", (key,))
 
     def mark_sent(self, key: str, today: dt.date, transport: str, delivered_to: list[str]) -> None:
+        """Every recipient has the email (an earlier run delivered it; only the record was missing)."""
         stamp = utc_now()
         with self.transaction():
             self.connection.execute(
@@ -208,22 +241,102 @@ class LedgerQueries:
                 (SENT, transport, json.dumps(delivered_to), stamp, today.isoformat(), stamp, key),
             )
 
-    def mark_failed_attempt(
-        self, key: str, error: str, transport: str, delivered_to: list[str], give_up_after: int | None
-    ) -> str:
-        """Count a failed attempt; the email stays queued, or fails once ``give_up_after`` attempts
-        are reached (None: never, e.g. while the server is down). Returns the new status.
+    def record_answer(
+        self,
+        key: str,
+        today: dt.date,
+        transport: str,
+        subject: str,
+        accepted: list[str],
+        refused: Mapping[str, str],
+        deferred: Mapping[str, str],
+        give_up_after: int,
+    ) -> Answered:
+        """The server's answer to one hand-over of ``key``, recipient by recipient: who ``accepted``
+        it has it for good (and their run of refusals ends); each permanent refusal is counted
+        against its address, given up for this email once ``give_up_after`` are reached; temporary
+        ones (``deferred``) are only noted. The email is sent once no one is owed it and someone has
+        it, failed if every recipient was given up, otherwise queued for the rest.
         """
-        limit = give_up_after if give_up_after is not None else -1
+        entry = self.entry(key)
+        assert entry is not None, f"{key} answered before it was queued"
+        day = today.isoformat()
+        given_up_now: dict[str, str] = {}
+        with self.transaction():
+            self.connection.executemany("DELETE FROM mail_refusals WHERE address = ?", [(a.lower(),) for a in accepted])
+            for address, reply in refused.items():
+                self.connection.execute(
+                    "INSERT INTO mail_refusals (address, unit_id, refusals, reason, first_day, last_day)"
+                    " VALUES (?, ?, 1, ?, ?, ?) ON CONFLICT (address) DO UPDATE SET refusals = refusals + 1,"
+                    " unit_id = excluded.unit_id, reason = excluded.reason, last_day = excluded.last_day",
+                    (address.lower(), entry.unit_id, reply, day, day),
+                )  # no RETURNING: SQLite before 3.35 (Debian 11) has none
+                (count,) = self.connection.execute(
+                    "SELECT refusals FROM mail_refusals WHERE address = ?", (address.lower(),)
+                ).fetchone()
+                if count >= give_up_after:
+                    given_up_now[address] = reply
+                    self.connection.execute(
+                        "UPDATE mail_refusals SET given_up_day = coalesce(given_up_day, ?) WHERE address = ?",
+                        (day, address.lower()),
+                    )
+            delivered = list(dict.fromkeys(entry.delivered_to + accepted))
+            given_up = {**entry.given_up, **given_up_now}
+            done = {a.lower() for a in delivered} | {a.lower() for a in given_up}
+            owed = [a for a in entry.recipients if a.lower() not in done]
+            if owed:
+                status = QUEUED
+                waiting = {a: why for a, why in {**deferred, **refused}.items() if a in owed}
+                reason = ERROR if any(a in refused for a in owed) else TEMPORARY
+                error = "refused: " + "; ".join(f"{a} ({why})" for a, why in waiting.items())
+            elif delivered:
+                status, reason, error = SENT, None, None
+            else:  # every recipient given up
+                status, reason = FAILED, ERROR
+                error = "refused: " + "; ".join(f"{a} ({why})" for a, why in given_up.items())
+            # An attempt is an answer for good: the email done, or a recipient refused for good. Only
+            # accepted by some while others hear "later": not one, however long "later" lasts.
+            counted = status != QUEUED or bool(refused)
+            stamp = utc_now()
+            self.connection.execute(
+                "UPDATE mail_ledger SET status = ?, queued_reason = ?, last_error = ?, subject = ?,"
+                " attempts = attempts + ?, transport = ?, delivered_to = ?, given_up = ?, updated_at = ?,"
+                " sent_at = CASE WHEN ? = ? THEN ? ELSE sent_at END,"
+                " sent_day = CASE WHEN ? = ? THEN ? ELSE sent_day END, claimed_by = NULL, claimed_at = NULL"
+                " WHERE key = ?",
+                (
+                    status, reason, error, subject, int(counted), transport, json.dumps(delivered),
+                    json.dumps(given_up), stamp, status, SENT, stamp, status, SENT, day, key,
+                ),
+            )  # fmt: skip
+        return Answered(status, given_up_now)
+
+    def mark_failed_attempt(
+        self, key: str, error: str, transport: str, give_up_after: int, subject: str | None = None
+    ) -> str:
+        """The server refused the whole message for good (5xx at MAIL FROM or DATA): count an
+        attempt; the email stays queued, or fails once ``give_up_after`` attempts are reached.
+        Returns the new status.
+        """
         with self.transaction():
             self.connection.execute(
                 "UPDATE mail_ledger SET attempts = attempts + 1, last_error = ?, queued_reason = ?, transport = ?,"
-                " delivered_to = ?, updated_at = ?, claimed_by = NULL, claimed_at = NULL,"
-                " status = CASE WHEN ? > 0 AND attempts + 1 >= ? THEN ? ELSE ? END WHERE key = ?",
-                (error, ERROR, transport, json.dumps(delivered_to), utc_now(), limit, limit, FAILED, QUEUED, key),
+                " subject = coalesce(?, subject), updated_at = ?, claimed_by = NULL, claimed_at = NULL,"
+                " status = CASE WHEN attempts + 1 >= ? THEN ? ELSE ? END WHERE key = ?",
+                (error, ERROR, transport, subject, utc_now(), give_up_after, FAILED, QUEUED, key),
             )
         entry = self.entry(key)
         return entry.status if entry else QUEUED
+
+    def mark_waiting(self, key: str, reason: str, error: str, transport: str, subject: str | None = None) -> None:
+        """Not delivered for a reason that is not the email's (the server said "later", could not be
+        reached, refused the login): it stays queued, no attempt counted, however long it lasts."""
+        with self.transaction():
+            self.connection.execute(
+                "UPDATE mail_ledger SET queued_reason = ?, last_error = ?, transport = ?,"
+                " subject = coalesce(?, subject), updated_at = ?, claimed_by = NULL, claimed_at = NULL WHERE key = ?",
+                (reason, error, transport, subject, utc_now(), key),
+            )
 
     def mark_capped(self, key: str) -> None:
         with self.transaction():
@@ -253,6 +366,28 @@ class LedgerQueries:
     def waiting(self) -> list[Entry]:
         """Queued emails: those still waiting after this run."""
         return self.entries(QUEUED)
+
+    def given_up_unreported(self) -> tuple[list[Refusal], list[Entry]]:
+        """What the office has not been told of yet: addresses given up, and emails failed."""
+        rows = self.connection.execute(
+            "SELECT address, unit_id, refusals, reason, first_day, given_up_day FROM mail_refusals"
+            " WHERE given_up_day IS NOT NULL AND reported_in IS NULL ORDER BY given_up_day, address"
+        )
+        addresses = [Refusal(*row) for row in rows]
+        keys = self.connection.execute(
+            "SELECT key FROM mail_ledger WHERE status = ? AND reported_in IS NULL ORDER BY updated_at, key", (FAILED,)
+        ).fetchall()
+        return addresses, [e for (k,) in keys if (e := self.entry(k)) is not None]
+
+    def mark_reported(self, report_key: str, addresses: Iterable[str], keys: Iterable[str]) -> None:
+        """The consolidated report ``report_key``, now sent, told the office of these."""
+        with self.transaction():
+            self.connection.executemany(
+                "UPDATE mail_refusals SET reported_in = ? WHERE address = ?", [(report_key, a) for a in addresses]
+            )
+            self.connection.executemany(
+                "UPDATE mail_ledger SET reported_in = ? WHERE key = ?", [(report_key, k) for k in keys]
+            )
 
     def reminders_sent(self) -> dict[tuple[str, str, str], int]:
         """How many reminders each report (unit, form, period) has been named in, sent."""

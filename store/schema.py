@@ -156,5 +156,29 @@ def _claims(connection: sqlite3.Connection) -> None:
         connection.execute("ALTER TABLE mail_ledger ADD COLUMN claimed_at TEXT")
 
 
+def _refusals(connection: sqlite3.Connection) -> None:
+    """A server's temporary answers are not attempts; its permanent refusals are counted per
+    address, and what was given up is told to the office once, in the next consolidated report."""
+    columns = _columns(connection, "mail_ledger")
+    if "given_up" not in columns:  # address → the server's reply, for recipients given up
+        connection.execute("ALTER TABLE mail_ledger ADD COLUMN given_up TEXT NOT NULL DEFAULT '{}'")
+    if "reported_in" not in columns:  # a failed email: the consolidated report that told the office
+        connection.execute("ALTER TABLE mail_ledger ADD COLUMN reported_in TEXT")
+    connection.execute(
+        """
+        CREATE TABLE IF NOT EXISTS mail_refusals (
+            address TEXT PRIMARY KEY,  -- lower case
+            unit_id TEXT,              -- of the last email it refused (NULL: an email to the office)
+            refusals INTEGER NOT NULL, -- permanent refusals since it last accepted an email
+            reason TEXT NOT NULL,      -- the server's last reply
+            first_day TEXT NOT NULL,
+            last_day TEXT NOT NULL,
+            given_up_day TEXT,         -- refusals reached mail.max_attempts
+            reported_in TEXT           -- the consolidated report that told the office
+        )
+        """
+    )
+
+
 # Append only: a migration once released is never edited, its number is the file's version.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_initial, _claims]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_initial, _claims, _refusals]

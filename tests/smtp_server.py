@@ -1,7 +1,8 @@
 """A real SMTP server for the mail tests and benchmark, and the configs that point at it.
 
 ``SmtpServer`` is aiosmtpd with AUTH, keeping every message received; it can refuse chosen
-recipients, be stopped and restarted on the same port, to play a server that is down, and hold
+recipients (550 or any reply), answer MAIL FROM or DATA with a reply of its choosing (451, 421,
+554...), be stopped and restarted on the same port, to play a server that is down, and hold
 messages at DATA until released, to keep a sender mid-delivery while another process starts.
 ``running_server`` gives test modules an ``smtp_server`` fixture on a free port. ``mail_config``
 writes a copy of the shipped config (some units only, another workbook folder, a mail section)
@@ -78,21 +79,38 @@ def _open_gate() -> threading.Event:
     return gate
 
 
+MAILBOX_UNAVAILABLE = "550 5.1.1 mailbox unavailable"
+
+
 @dataclass
 class Handler:
-    refuse: set[str] = field(default_factory=set)
+    refuse: dict[str, str] = field(default_factory=dict)  # address (lower case) → the RCPT reply
+    answers: dict[str, str] = field(default_factory=dict)  # "MAIL" or "DATA" → the reply instead of 250
     messages: list[Received] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (command or address, reply), in order
     sessions: set[int] = field(default_factory=set)
     gate: threading.Event = field(default_factory=_open_gate)  # DATA is answered once it is set
     held: int = 0  # messages waiting at the gate
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802 (aiosmtpd hook)
+        if "MAIL" in self.answers:
+            self.refused.append(("MAIL", self.answers["MAIL"]))
+            return self.answers["MAIL"]
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd hook)
         if address.lower() in self.refuse:
-            return "550 5.1.1 mailbox unavailable"
+            self.refused.append((address, self.refuse[address.lower()]))
+            return self.refuse[address.lower()]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd hook)
+        if "DATA" in self.answers:
+            self.refused.append(("DATA", self.answers["DATA"]))
+            return self.answers["DATA"]
         self.held += 1
         while not self.gate.is_set():  # other sessions go on meanwhile: the loop is not blocked
             await asyncio.sleep(0.01)
@@ -151,8 +169,22 @@ class SmtpServer:
     def connections(self) -> int:
         return len(self.handler.sessions)
 
-    def refuse(self, *addresses: str) -> None:
-        self.handler.refuse = {a.lower() for a in addresses}
+    def refuse(self, *addresses: str, reply: str = MAILBOX_UNAVAILABLE) -> None:
+        """Answer RCPT TO for ``addresses`` with ``reply`` (550 by default); none: accept everyone."""
+        self.handler.refuse = dict.fromkeys((a.lower() for a in addresses), reply)
+
+    def answer(self, command: str, reply: str | None) -> None:
+        """Answer every MAIL FROM or DATA ``command`` with ``reply`` (451, 421, 554...) until
+        told None, when it takes mail again."""
+        if reply is None:
+            self.handler.answers.pop(command, None)
+        else:
+            self.handler.answers[command] = reply
+
+    @property
+    def refused(self) -> list[tuple[str, str]]:
+        """Every refusal the server answered, in order: (MAIL, DATA or the address, reply)."""
+        return self.handler.refused
 
     def hold(self) -> None:
         """Keep every message at DATA, unanswered, until ``release``: its sender waits mid-send."""

@@ -135,12 +135,25 @@ def test_two_runs_without_the_lock_share_the_emails_and_send_none_twice(tmp_path
     assert server.connections == 2  # each run delivered some of them
 
 
+class ClaimsAfterAnotherRun(Store):
+    """A state file on which, just before this run's first claim, another run does ``meanwhile``:
+    the moment between this run's first look at the ledger and its claim."""
+
+    meanwhile: Callable[[], None] | None = None
+
+    def claim(self, key: str, who: str | None = None) -> bool:
+        if self.meanwhile is not None:
+            meanwhile, self.meanwhile = self.meanwhile, None
+            meanwhile()
+        return super().claim(key, who)
+
+
 def test_a_run_claiming_an_email_another_run_half_delivered_sends_it_only_to_those_still_owed(tmp_path, start_server):
     """Between one run's first look at the ledger and its claim, another run delivers the email
     to all its recipients but one, whom the server refuses: the first run owes it to that one only."""
     server = start_server()
     config = load_config(mail_config(tmp_path, server, units=["944"]))
-    with Store.open(config.state_file) as store, Store.open(config.state_file) as other_store:
+    with ClaimsAfterAnotherRun.open(config.state_file) as store, Store.open(config.state_file) as other_store:
         judgement = collect(config, TODAY, store, command="run")
         [reminder] = [e for e in plan(config, judgement, store.ledger_view(TODAY)) if e.kind == "reminder"]
         refused = reminder.to[1]
@@ -148,17 +161,15 @@ def test_a_run_claiming_an_email_another_run_half_delivered_sends_it_only_to_tho
         def render(email: PlannedEmail):
             return render_email(config, judgement, email)
 
-        def render_while_another_run_delivers(email: PlannedEmail):
+        def another_run_delivers():
             server.refuse(refused)
             other = RunOutcome(TODAY, "smtp", dry_run=False)
-            deliver(config, TODAY, [email], render, other_store, build_transport(config, False), other)
+            deliver(config, TODAY, [reminder], render, other_store, build_transport(config, False), other)
             server.refuse()
-            return render(email)
 
+        store.meanwhile = another_run_delivers
         outcome = RunOutcome(TODAY, "smtp", dry_run=False)
-        deliver(
-            config, TODAY, [reminder], render_while_another_run_delivers, store, build_transport(config, False), outcome
-        )
+        deliver(config, TODAY, [reminder], render, store, build_transport(config, False), outcome)
 
         assert store.entry(reminder.key).status == "sent"
     assert len(reminder.to + reminder.cc) == 4

@@ -99,3 +99,15 @@ def test_the_workbook_keeps_numbers_as_numbers(config, judgement):
     assert total[header.index("Đơn vị")] == "Tổng cộng"
     expected = sum(r.values[-1] for r in consolidation.sections[0].rows if r.values[-1] is not None)
     assert Decimal(total[welfare]) == expected
+
+
+def test_the_workbook_shows_dates_day_first_and_the_header_in_bold(config, judgement):
+    consolidation = consolidate(config, judgement, [("commitment_monthly", "2023-M07")], "Số dòng")
+    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(consolidation)))
+
+    units = book["Đơn vị"]
+    header = [c.value for c in units[1]]
+    submitted = units.cell(row=2, column=header.index("Ngày nộp") + 1)
+    assert submitted.value.date() == dt.date(2023, 7, 17) and submitted.number_format == "DD/MM/YYYY"
+    assert book["Tổng hợp"]["C2"].number_format == "DD/MM/YYYY"  # the deadline
+    assert all(c.font.b for c in units[1])

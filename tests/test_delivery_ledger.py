@@ -61,7 +61,8 @@ def test_with_the_server_down_everything_stays_queued_and_goes_once_when_it_is_b
     assert down.exit_code == 3
     assert f"{DUE_ON_SAMPLE_DAY} email(s) could not be delivered and stay queued" in down.output
     assert statuses(tmp_path) == {"queued": DUE_ON_SAMPLE_DAY}
-    assert all(row[3] == 1 and "cannot log in to 127.0.0.1" in row[4] for row in ledger(tmp_path))
+    # Not the emails' fault: no attempt is counted, however long the server stays down.
+    assert all(row[2:4] == ("unavailable", 0) and "cannot log in to 127.0.0.1" in row[4] for row in ledger(tmp_path))
 
     server.start()
     try:
@@ -85,8 +86,11 @@ def test_a_refused_login_keeps_everything_queued(tmp_path, smtp_server, monkeypa
 
     assert result.exit_code == 3
     assert "535 5.7.8 Authentication credentials invalid" in result.output
+    assert "delivery stopped" in result.output and "App Password" in result.output
+    assert "2-step verification" in result.output
     assert smtp_server.messages == []
-    assert statuses(tmp_path) == {"queued": DUE_ON_SAMPLE_DAY}
+    assert smtp_server.auth_failures == 2  # one login (smtplib tries PLAIN, then LOGIN), not one per email
+    assert {row[1:4] for row in ledger(tmp_path)} == {("queued", "login", 0)}
 
 
 def test_a_refused_recipient_gets_the_email_on_the_next_run_and_nobody_else_twice(tmp_path, smtp_server):
@@ -112,7 +116,7 @@ def test_a_refused_recipient_gets_the_email_on_the_next_run_and_nobody_else_twic
     assert statuses(tmp_path) == {"sent": DUE_ON_SAMPLE_DAY}
 
 
-def test_an_email_refused_max_attempts_times_is_given_up_and_not_tried_again(tmp_path, smtp_server):
+def test_a_recipient_refused_max_attempts_times_is_given_up_and_not_tried_again(tmp_path, smtp_server):
     path = mail_config(tmp_path, smtp_server, mail={"max_attempts": 2})
     smtp_server.refuse("hlhpn.nganam@example.vn")
 
@@ -120,8 +124,11 @@ def test_an_email_refused_max_attempts_times_is_given_up_and_not_tried_again(tmp
 
     assert (first.exit_code, second.exit_code, third.exit_code) == (3, 3, 0)
     assert "given up after mail.max_attempts: reminder|948|" in second.output
-    assert [r[1:4] for r in ledger(tmp_path) if r[0].startswith("reminder|948|")] == [("failed", "error", 2)]
+    assert "hlhpn.nganam@example.vn (550 5.1.1 mailbox unavailable)" in second.output
+    # The office, copied, had it on the first run; the unit's mailbox was tried twice, then given up.
+    assert [r[1:4] for r in ledger(tmp_path) if r[0].startswith("reminder|948|")] == [("sent", None, 2)]
     assert "due: 0 email(s)" in third.output
+    assert [m.rcpt_tos for m in smtp_server.messages if "Ngã Năm" in m.subject] == [[OFFICE]]
 
 
 def test_over_the_daily_cap_emails_wait_and_go_first_the_next_day_without_an_error(tmp_path, smtp_server):
@@ -182,7 +189,7 @@ def test_a_cancelled_email_planned_again_and_capped_stays_queued_for_the_next_ru
     email = Decided("all_complete|2023-M07", "all_complete", None, None, "2023-M07", None, "<id@example.vn>",
                     "Tổng hợp", [OFFICE])  # fmt: skip
     book.queue(email, today)
-    book.mark_failed_attempt(email.key, "server down", "smtp", [], 10)
+    book.mark_failed_attempt(email.key, "554 5.6.0 message refused", "smtp", 10)
     book.cancel_queued_except(set())
     assert book.entry(email.key).status == CANCELLED
     book.queue(email, today)

@@ -57,6 +57,18 @@ def test_the_shipped_config_fills_the_outbox_once_with_the_report_and_the_remind
     assert {row["unit"] for row in index[1:]} == {"944", "945", "946", "948", "949", "951"}
 
 
+def test_each_run_appends_its_rows_to_the_one_index_under_one_header(tmp_path):
+    path = mail_config(tmp_path)
+
+    assert run_cli(path, SAMPLE_TODAY).exit_code == 0
+    assert run_cli(path, "2023-07-21").exit_code == 0  # three more reminders
+
+    lines = (tmp_path / "outbox" / "index.csv").read_text(encoding="utf-8").splitlines()
+    assert [n for n, line in enumerate(lines) if line.startswith("written_at,")] == [0]
+    assert len(lines) == 1 + 7 + 3
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 7 + 3
+
+
 def test_what_the_outbox_writes_is_byte_for_byte_what_the_smtp_server_receives(tmp_path, smtp_server):
     config = load_config(mail_config(tmp_path, smtp_server))
     rendered = Rendered("Nhắc hạn nộp báo cáo Tháng 8/2023", "<p>Kính gửi</p>", "Kính gửi")

@@ -134,16 +134,16 @@ def test_emails_waiting_after_a_delivery_failure_are_listed(tmp_path, monkeypatc
         "key": "after_deadline|2023-M07",
         "kind": "after_deadline",
         "unit_id": None,
-        "queued_reason": "error",
-        "attempts": 1,
+        "queued_reason": "unavailable",
+        "attempts": 0,
         "last_error": error,
     }
     assert [(e["unit_id"], e["attempts"], e["last_error"]) for e in queued[1:]] == [
-        (unit, 1, error) for unit in ["944", "945", "948", "949", "951", "946"]  # 946: its sheet notice
+        (unit, 0, error) for unit in ["944", "945", "948", "949", "951", "946"]  # 946: its sheet notice
     ]
     code, output = status(config_path, "--period", "2023-H1")
     assert "Thư đang chờ gửi" in output
-    assert "reminder|945|topic_report/2…   Nhắc nhở           945      Gửi chưa được   1" in output
+    assert "reminder|945|topic_report/2…   Nhắc nhở           945      Chưa kết nối được   0" in output
 
 
 def test_it_reads_no_sheet(tmp_path):
