@@ -6,9 +6,10 @@ import datetime as dt
 import json
 from typing import Any
 
+from consolidation.names import period_short
 from rules.judge import Memory, UnitReading, judge, owed_tabs, read_unit
 from rules.messages import status_text, text
-from rules.model import Accepted, Finding, Judgement, Period, ReportStatus, plain_value, plain_values
+from rules.model import Accepted, Finding, Judgement, ReportStatus, plain_value, plain_values
 from service.logs import log_unit_problems
 from settings.schema import Config
 from store import AcceptedReport, ReportRow, Store
@@ -77,12 +78,6 @@ def record_history(config: Config, store: Store, readings: dict[str, UnitReading
             ]
             versions.append((unit_id, form_key, rows))
     return store.add_tab_versions(versions, today)
-
-
-def short_label(period: Period) -> str:
-    if period.type == "ad_hoc":
-        return period.id
-    return text("period_short", period.type, month=period.end.month, year=period.year)
 
 
 def _number(value: Any) -> Any:
@@ -154,7 +149,11 @@ def render_text(config: Config, judgement: Judgement) -> str:
             continue
         periods = list(dict.fromkeys(r.period for r in reports))
         by_cell = {(r.unit_id, r.period.id): r for r in reports}
-        header = [text("check_table", "unit")] + [short_label(p) for p in periods] + [text("check_table", "findings")]
+        header = (
+            [text("check_table", "unit")]
+            + [period_short(config, p) for p in periods]
+            + [text("check_table", "findings")]
+        )
         rows = [header]
         for unit in config.units:
             cells = [by_cell.get((unit.id, p.id)) for p in periods]

@@ -16,10 +16,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from consolidation.names import period_short
 from rules.calendar import ad_hoc_period, standard_periods
 from rules.messages import status_text, text
 from rules.model import Period
-from service.check import short_label
 from settings.schema import Config
 from store import ReportRow, Store
 from store.ledger import Entry
@@ -158,7 +158,7 @@ def _form_table(config: Config, view: StatusView, form_key: str, periods: dict[s
     )
     table.add_column(text("check_table", "unit"), text("check_table", "deadline"), overflow="fold", max_width=34)
     for period_id in columns:
-        name = short_label(periods[period_id]) if period_id in periods else labels[period_id]
+        name = period_short(config, periods[period_id]) if period_id in periods else labels[period_id]
         table.add_column(name, deadlines[period_id].strftime("%d/%m/%Y"), overflow="fold")
     by_cell = {(r.unit_id, r.period_id): r for r in reports}
     names = {u.id: u.name for u in config.units}
