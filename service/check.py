@@ -10,6 +10,7 @@ from consolidation.names import period_short
 from rules.judge import Memory, UnitReading, judge, owed_tabs, read_unit
 from rules.messages import status_text, text
 from rules.model import Accepted, Finding, Judgement, ReportStatus, plain_value, plain_values
+from service.board import publish_board
 from service.logs import log_unit_problems
 from settings.schema import Config
 from store import AcceptedReport, ReportRow, Store
@@ -200,6 +201,7 @@ def check_command(config: Config, today: dt.date, unit_id: str | None, as_json: 
     """What `python main.py check` prints."""
     with Store.open(config.state_file) as store:
         judgement = collect(config, today, store, [unit_id] if unit_id else None, full=full)
+        publish_board(config, store, judgement)
     log_unit_problems(config, judgement)
     if as_json:
         return json.dumps(judgement_as_dict(config, judgement), ensure_ascii=False, indent=2)

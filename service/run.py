@@ -26,6 +26,8 @@ from delivery.render import Rendered, render_email
 from delivery.schedule import CONSOLIDATED, PlannedEmail, is_sending_day, plan
 from delivery.transport import Attempt, Transport, TransportUnavailable
 from errors import AlreadyRunning, DeliveryError, SourceError
+from rules.model import Judgement
+from service.board import publish_board
 from service.check import collect
 from service.logs import log_unit_problems
 from service.notices import delivery_notices
@@ -56,6 +58,7 @@ class RunOutcome:
     unit_faults: dict[str, str] = field(default_factory=dict)  # unit id → why its sheet was unread
     service_faults: dict[str, str] = field(default_factory=dict)
     delivery_seconds: float = 0.0
+    judgement: Judgement | None = field(default=None, repr=False)  # the day's, for the status board
 
     def summary(self) -> str:
         kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(self.due.items())) or "none"
@@ -235,7 +238,7 @@ def run_job(
     """The whole job for ``today`` on ``store``; returns what happened."""
     judgement = collect(config, today, store, source=source, command="run")
     transport = transport or build_transport(config, dry_run)
-    outcome = RunOutcome(today, transport.verb, dry_run, is_sending_day(config, today))
+    outcome = RunOutcome(today, transport.verb, dry_run, is_sending_day(config, today), judgement=judgement)
     failures = read_failures(judgement)
     outcome.unit_faults = {u: f.code for u, f in failures.unit_faults.items()}
     outcome.service_faults = {u: code for code, ids in failures.service_faults.items() for u in ids}
@@ -271,7 +274,8 @@ def run_command(config: Config, today: dt.date, dry_run: bool = False) -> str:
     """What `python main.py run` prints; DeliveryError while emails stay queued after a failure.
 
     A dry run works on an in-memory copy of the store: it decides and writes to the outbox
-    exactly what a real run would, and the state file does not change.
+    exactly what a real run would, and the state file does not change; nor does the status board,
+    which a real run rewrites once the emails are recorded (so it shows what stays queued).
     """
     if dry_run:
         with Store.scratch(config.state_file) as store:
@@ -279,6 +283,7 @@ def run_command(config: Config, today: dt.date, dry_run: bool = False) -> str:
     else:
         with run_lock(config), Store.open(config.state_file) as store:
             outcome = run_job(config, today, store)
+            publish_board(config, store, outcome.judgement)
     if outcome.waiting_errors or outcome.given_up:
         raise DeliveryError(
             f"{len(outcome.waiting_errors)} email(s) could not be delivered and stay queued for the next run,"

@@ -98,7 +98,7 @@ def status_as_dict(config: Config, view: StatusView) -> dict[str, Any]:
     }
 
 
-def _word(status: str) -> str:
+def status_word(status: str) -> str:
     """The short Vietnamese word for ``status``; a status this version has no word for shows as is."""
     try:
         return text("status_short", status)
@@ -110,7 +110,7 @@ def _word(status: str) -> str:
         return status
 
 
-def _catalogue(section: str, key: str | None) -> str:
+def catalogue_word(section: str, key: str | None) -> str:
     if key is None:
         return ""
     try:
@@ -119,7 +119,7 @@ def _catalogue(section: str, key: str | None) -> str:
         return key
 
 
-def _periods(config: Config, reports: list[ReportRow]) -> dict[str, Period]:
+def calendar_periods(config: Config, reports: list[ReportRow]) -> dict[str, Period]:
     """The calendar's periods for the years in view, by id, to name each column briefly."""
     years = {r.deadline.year + delta for r in reports for delta in (-1, 0)}
     periods = [p for kind in PERIOD_TYPES for p in standard_periods(kind, sorted(years), config.calendar.cutoff_day)]
@@ -129,7 +129,7 @@ def _periods(config: Config, reports: list[ReportRow]) -> dict[str, Period]:
 
 def _cell(report: ReportRow, reminders: int) -> Text:
     cell = Text()
-    cell.append(_word(report.status), style=STATUS_STYLES.get(report.status, ""))
+    cell.append(status_word(report.status), style=STATUS_STYLES.get(report.status, ""))
     if not report.sheet_read:
         cell.append(" *", style="red")
     if report.submitted_on:
@@ -183,9 +183,9 @@ def _queued_table(view: StatusView) -> Table:
     for entry in view.queued:
         table.add_row(
             entry.key,
-            _catalogue("status_kinds", entry.kind),
+            catalogue_word("status_kinds", entry.kind),
             entry.unit_id or "",
-            _catalogue("status_reasons", entry.queued_reason),
+            catalogue_word("status_reasons", entry.queued_reason),
             str(entry.attempts),
             entry.last_error or "",
         )
@@ -201,7 +201,7 @@ def render_status(config: Config, view: StatusView, width: int | None = None, co
     if not view.reports:
         key = "no_reports_period" if view.period_id else "no_reports"
         console.print(text("status_table", key, period=view.period_id), highlight=False)
-    periods = _periods(config, view.reports)
+    periods = calendar_periods(config, view.reports)
     forms = [f.key for f in config.forms] + sorted({r.form_key for r in view.reports} - {f.key for f in config.forms})
     for form_key in forms:
         if any(r.form_key == form_key for r in view.reports):

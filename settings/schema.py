@@ -343,6 +343,9 @@ class Config(Strict):
     organisation: Organisation
     state_file: Path = Path("state/state.sqlite3")
     log_file: Path | None = Field(Path("log/service.log"), description="rotating log of every command; null: none")
+    board_file: Path | None = Field(
+        Path("board/index.html"), description="the status board, rewritten by every run and check; null: none"
+    )
     source: LocalSource | GoogleSource = Field(discriminator="kind")
     units: list[Unit] = Field(min_length=1)
     forms: list[Form] = Field(min_length=1)

@@ -12,28 +12,14 @@ import email
 import email.policy
 import re
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
+from tests.browser import open_chromium
 from tests.conftest import SAMPLE_TODAY
 from tests.smtp_server import mail_config, run_cli
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-PHONE = {"width": 400, "height": 800, "deviceScaleFactor": 1, "mobile": False}
-FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 EMAILS = {
     "reminder to Mỹ Tú": (SAMPLE_TODAY, "reminder", "944"),
     "reminder to Trần Đề (a tab missing, six reports)": (SAMPLE_TODAY, "reminder", "951"),
@@ -46,14 +32,7 @@ EMAILS = {
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     """Chromium at a phone's width; a fresh profile, nothing fetched from the network."""
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
-    assert not missing, f"{', '.join(missing)} missing: apt-get install chromium chromium-driver"
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in [*FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    driver = open_chromium(tmp_path_factory.mktemp("chromium-profile"))
     yield driver
     driver.quit()
 
