@@ -17,7 +17,7 @@ from rules.model import Finding, Judgement
 from service.status import calendar_periods, catalogue_word, status_word
 from settings.schema import Config
 from store import ReportRow, Store, UnitSeen
-from store.ledger import Entry
+from store.ledger import CAP, Entry
 
 log = logging.getLogger(__name__)
 
@@ -218,13 +218,20 @@ def _units(
 
 
 def _queued(config: Config, waiting: list[Entry]) -> list[QueuedLine]:
-    names = {u.id: u.name for u in config.units}
+    """Each email still queued; the cap's own note is left out, the reason says it in Vietnamese."""
+    names = {u.id: short_unit_name(u) for u in config.units}
     return [
-        QueuedLine(catalogue_word("status_kinds", e.kind), names.get(e.unit_id or "", e.unit_id or ""), e.subject,
-                   catalogue_word("status_reasons", e.queued_reason), dt.date.fromisoformat(e.first_day),
-                   e.attempts, e.last_error or "")
+        QueuedLine(
+            kind=catalogue_word("status_kinds", e.kind),
+            unit=names.get(e.unit_id, e.unit_id) if e.unit_id else "",
+            subject=e.subject,
+            reason=catalogue_word("status_reasons", e.queued_reason),
+            first_day=dt.date.fromisoformat(e.first_day),
+            attempts=e.attempts,
+            error="" if e.queued_reason == CAP else e.last_error or "",
+        )
         for e in waiting
-    ]  # fmt: skip
+    ]
 
 
 def gather_board(config: Config, store: Store, findings: dict[str, list[str]] | None = None) -> Board:
