@@ -95,7 +95,7 @@ class UnitLine:
     first_read_on: dt.date | None
     unreadable_since: dt.date | None
     finding_count: int
-    findings: list[str] = field(default_factory=list)
+    findings: list[str] | None  # None: not judged by this command; the count is the stored reports' own
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,11 @@ class Board:
     units: list[UnitLine]
     queued: list[QueuedLine]
     words: dict[str, str] = field(default_factory=lambda: {s: status_word(s) for s in STATUSES})
+
+    @property
+    def any_findings_unknown(self) -> bool:
+        """Whether some unit's findings are only counted (a `check --unit` of another unit)."""
+        return any(u.findings is None and u.judged_on for u in self.units)
 
     @property
     def any_unread(self) -> bool:
@@ -211,7 +216,7 @@ def _units(
                 first_read_on=unit_seen.first_read_on if unit_seen else None,
                 unreadable_since=unit_seen.unreadable_since if unit_seen else None,
                 finding_count=len(messages) if messages is not None else sum(r.finding_count for r in latest),
-                findings=messages or [],
+                findings=messages,
             )
         )
     return lines

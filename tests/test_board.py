@@ -21,13 +21,18 @@ from settings import load_config
 from store import Store
 from tests.browser import PHONE, open_chromium
 from tests.conftest import SAMPLE_TODAY, write_config
-from tests.smtp_server import mail_config, run_cli
+from tests.smtp_server import mail_config, run_cli, running_server
 
 UNITS = ["941", "942", "943", "944", "945", "946", "947", "948", "949", "950", "951", "TT01"]
 
 
 def invoke(config_path: Path, *args: str):
     return CliRunner().invoke(cli, ["--config", str(config_path), *args])
+
+
+@pytest.fixture
+def smtp_server(monkeypatch):
+    yield from running_server(monkeypatch)
 
 
 @pytest.fixture(scope="module")
@@ -216,3 +221,24 @@ def test_a_board_that_cannot_be_written_is_a_warning_and_the_run_goes_on(tmp_pat
     assert result.exit_code == 0, result.output
     assert f"the status board could not be written to {tmp_path / 'board' / 'index.html'}" in result.stderr
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 7
+
+
+def test_a_run_that_exits_3_still_writes_the_board_with_the_email_waiting(tmp_path, smtp_server):
+    smtp_server.refuse("hlhpn.culaodung@example.vn", reply="452 4.2.2 Mailbox full")
+
+    assert run_cli(mail_config(tmp_path, smtp_server), SAMPLE_TODAY).exit_code == 3
+    html = (tmp_path / "board" / "index.html").read_text(encoding="utf-8")
+    queued = html[html.index('<table class="queued">') :]
+    assert "Nhắc nhở: Cù Lao Dung" in queued and "Máy chủ hẹn gửi lại" in queued and "452 4.2.2 Mailbox full" in queued
+
+
+def test_after_a_check_of_one_unit_the_others_keep_their_statuses_and_counts(tmp_path):
+    config_path = write_config(tmp_path)
+    assert invoke(config_path, "check", "--today", SAMPLE_TODAY).exit_code == 0
+
+    assert invoke(config_path, "check", "--today", SAMPLE_TODAY, "--unit", "941").exit_code == 0
+    html = (tmp_path / "board" / "index.html").read_text(encoding="utf-8")
+    assert html.count('data-code="unreadable"') == 11  # Long Phú's reports, all three forms
+    units = html[html.index('<table class="units">') :]
+    assert '<td class="n">4 †</td>' in units  # Mỹ Tú: counted from the store, not judged now
+    assert "python main.py check --unit 944" in units
