@@ -13,7 +13,7 @@ from pathlib import Path
 
 from consolidation.names import period_short, short_unit_name
 from consolidation.texts import render
-from rules.model import Finding, Judgement
+from rules.model import Finding, Judgement, Period
 from service.status import calendar_periods, catalogue_word, status_word
 from settings.schema import Config
 from store import ReportRow, Store, UnitSeen
@@ -64,10 +64,10 @@ class Grid:
 
 @dataclass(frozen=True)
 class Rate:
-    """One form and period past its deadline: how many units owed it, submitted it, on time."""
+    """One period of a form, past its deadline: how many units owed it, submitted it, on time."""
 
-    form_title: str
-    period: str
+    period: str  # "T7/2023", as the grid's column
+    label: str  # "Tháng 7/2023"
     deadline: dt.date
     expected: int
     submitted: int
@@ -117,7 +117,7 @@ class Board:
     office: str
     judged_on: dt.date | None
     grids: list[Grid]
-    rates: list[Rate]
+    rates: dict[str, list[Rate]]  # by form title
     units: list[UnitLine]
     queued: list[QueuedLine]
     words: dict[str, str] = field(default_factory=lambda: {s: status_word(s) for s in STATUSES})
@@ -148,6 +148,11 @@ def _finding_line(finding: Finding, labels: dict[str, str]) -> str:
     return finding.message
 
 
+def _period_name(config: Config, periods: dict[str, Period], report: ReportRow) -> str:
+    """How the grid's column names the period ("T7/2023"); the stored label if the calendar has it no more."""
+    return period_short(config, periods[report.period_id]) if report.period_id in periods else report.period_label
+
+
 def _grids(config: Config, reports: list[ReportRow], reminders: dict[tuple[str, str, str], int]) -> list[Grid]:
     periods = calendar_periods(config, reports)
     names = {u.id: (short_unit_name(u), u.name) for u in config.units}
@@ -159,10 +164,9 @@ def _grids(config: Config, reports: list[ReportRow], reminders: dict[tuple[str, 
             continue
         first = {r.period_id: r for r in reversed(mine)}
         columns = [
-            Column(p, period_short(config, periods[p]) if p in periods else first[p].period_label,
-                   first[p].period_label, first[p].deadline)
+            Column(p, _period_name(config, periods, first[p]), first[p].period_label, first[p].deadline)
             for p in dict.fromkeys(r.period_id for r in mine)
-        ]  # fmt: skip
+        ]
         by_cell = {(r.unit_id, r.period_id): r for r in mine}
         rows = []
         for unit_id in unit_ids:
@@ -179,19 +183,23 @@ def _cell(report: ReportRow, reminders: dict[tuple[str, str, str], int]) -> Cell
     return Cell(report.status, status_word(report.status), report.submitted_on, sent, report.sheet_read)
 
 
-def _rates(config: Config, reports: list[ReportRow]) -> list[Rate]:
-    """Per form and period whose deadline has passed on the day it was judged, oldest first."""
+def _rates(config: Config, reports: list[ReportRow]) -> dict[str, list[Rate]]:
+    """By form title in config's order: each period whose deadline had passed when judged, oldest first."""
     titles = {f.key: f.title for f in config.forms}
+    order = {f.key: i for i, f in enumerate(config.forms)}
+    periods = calendar_periods(config, reports)
     groups: dict[tuple[str, str], list[ReportRow]] = defaultdict(list)
     for report in reports:
         if report.deadline < report.judged_on:
             groups[(report.form_key, report.period_id)].append(report)
-    rates = [
-        Rate(titles.get(form_key, form_key), rows[0].period_label, rows[0].deadline, len(rows),
-             sum(r.status in SUBMITTED for r in rows), sum(r.status == "complete_on_time" for r in rows))
-        for (form_key, _), rows in groups.items()
-    ]  # fmt: skip
-    return sorted(rates, key=lambda r: (r.form_title, r.deadline))
+    ordered = sorted(groups.items(), key=lambda item: (order.get(item[0][0], len(order)), item[1][0].deadline))
+    rates: dict[str, list[Rate]] = {}
+    for (form_key, _), rows in ordered:
+        rates.setdefault(titles.get(form_key, form_key), []).append(
+            Rate(_period_name(config, periods, rows[0]), rows[0].period_label, rows[0].deadline, len(rows),
+                 sum(r.status in SUBMITTED for r in rows), sum(r.status == "complete_on_time" for r in rows))
+        )  # fmt: skip
+    return rates
 
 
 def _units(
