@@ -13,7 +13,17 @@ from pathlib import Path
 
 from consolidation.names import period_short, short_unit_name
 from consolidation.texts import render
-from rules.model import Finding, Judgement, Period
+from rules.model import (
+    COMPLETE_LATE,
+    COMPLETE_ON_TIME,
+    INCOMPLETE,
+    MISSING,
+    NOT_YET_DUE,
+    UNREADABLE,
+    Finding,
+    Judgement,
+    Period,
+)
 from service.status import calendar_periods, catalogue_word, status_word
 from settings.schema import Config
 from store import ReportRow, Store, UnitSeen
@@ -21,8 +31,8 @@ from store.ledger import CAP, Entry
 
 log = logging.getLogger(__name__)
 
-SUBMITTED = ("complete_on_time", "complete_late", "incomplete")  # as rules.judge.summarise counts them
-STATUSES = ("complete_on_time", "complete_late", "incomplete", "missing", "unreadable", "not_yet_due")
+SUBMITTED = (COMPLETE_ON_TIME, COMPLETE_LATE, INCOMPLETE)  # as rules.judge.summarise counts them
+LEGEND = (COMPLETE_ON_TIME, COMPLETE_LATE, INCOMPLETE, MISSING, UNREADABLE, NOT_YET_DUE)  # best first
 
 
 @dataclass(frozen=True)
@@ -120,7 +130,7 @@ class Board:
     rates: dict[str, list[Rate]]  # by form title
     units: list[UnitLine]
     queued: list[QueuedLine]
-    words: dict[str, str] = field(default_factory=lambda: {s: status_word(s) for s in STATUSES})
+    words: dict[str, str] = field(default_factory=lambda: {s: status_word(s) for s in LEGEND})
 
     @property
     def any_findings_unknown(self) -> bool:
@@ -197,7 +207,7 @@ def _rates(config: Config, reports: list[ReportRow]) -> dict[str, list[Rate]]:
     for (form_key, _), rows in ordered:
         rates.setdefault(titles.get(form_key, form_key), []).append(
             Rate(_period_name(config, periods, rows[0]), rows[0].period_label, rows[0].deadline, len(rows),
-                 sum(r.status in SUBMITTED for r in rows), sum(r.status == "complete_on_time" for r in rows))
+                 sum(r.status in SUBMITTED for r in rows), sum(r.status == COMPLETE_ON_TIME for r in rows))
         )  # fmt: skip
     return rates
 
