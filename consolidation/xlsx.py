@@ -24,6 +24,7 @@ DATE_FORMAT = "dd/mm/yyyy"
 INTEGER_FORMAT = "#,##0"
 DECIMAL_FORMAT = "#,##0.##"
 PERCENT_FORMAT = "0.0"
+ONE_PAGE_ROWS = 60  # a summary up to this long is fitted on one page, still legible
 LINE_HEIGHT = 15.0  # points, for an 11-point line
 STATUS_FILLS = {  # worded too: the status text is in the cell
     "complete_on_time": "C6EFCE",
@@ -105,30 +106,74 @@ def _put(sheet: Worksheet, row: int, col: int, value: Any, column: Column | None
     return cell
 
 
-def _header(sheet: Worksheet, row: int, columns: list[Column], widths: list[float]) -> None:
-    for n, column in enumerate(columns, start=1):
-        cell = _put(sheet, row, n, column.label)
+Span = tuple[int, int]  # the sheet columns a table column takes: (first, how many), from 1
+
+
+def _own_columns(table: Table) -> list[Span]:
+    return [(n, 1) for n in range(1, len(table.columns) + 1)]
+
+
+def _span_width(widths: list[float], span: Span) -> float:
+    return sum(widths[span[0] - 1 : span[0] - 1 + span[1]])
+
+
+def _place(sheet: Worksheet, row: int, span: Span, value: Any, column: Column | None = None) -> Any:
+    """A cell over ``span`` (merged, bordered all along when it takes more than one column)."""
+    cell = _put(sheet, row, span[0], value, column)
+    if span[1] > 1:
+        for n in range(span[0] + 1, span[0] + span[1]):
+            sheet.cell(row=row, column=n).border = BORDER
+        sheet.merge_cells(start_row=row, start_column=span[0], end_row=row, end_column=span[0] + span[1] - 1)
+    return cell
+
+
+def _header(sheet: Worksheet, row: int, columns: list[Column], widths: list[float], spans: list[Span]) -> None:
+    for span, column in zip(spans, columns, strict=True):
+        cell = _place(sheet, row, span, column.label)
         cell.font, cell.fill, cell.alignment = BOLD, HEADER_FILL, HEADER_ALIGN
-    lines = max(_lines(c.label, w, 1.0) for c, w in zip(columns, widths[: len(columns)], strict=True))
+    lines = max(_lines(c.label, _span_width(widths, p), 1.0) for c, p in zip(columns, spans, strict=True))
     sheet.row_dimensions[row].height = LINE_HEIGHT * lines
 
 
-def _body(sheet: Worksheet, first: int, table: Table, widths: list[float]) -> int:
+def _body(sheet: Worksheet, first: int, table: Table, widths: list[float], spans: list[Span]) -> int:
     """The rows and the totals row from ``first``; the row after the last."""
     rows = list(zip(table.rows, table.statuses, strict=True))
     if table.totals is not None:
         rows.append((table.totals, None))
     for r, (values, status) in enumerate(rows, start=first):
-        for n, (column, value) in enumerate(zip(table.columns, values, strict=True), start=1):
-            cell = _put(sheet, r, n, value, column)
+        for span, column, value in zip(spans, table.columns, values, strict=True):
+            cell = _place(sheet, r, span, value, column)
             if column.kind == STATUS and status in STATUS_FILLS:
                 cell.fill = PatternFill("solid", fgColor=STATUS_FILLS[status])
             if values is table.totals:
                 cell.font = BOLD
-        lines = max(_lines(v, w) for v, w in zip(values, widths[: len(values)], strict=True))
+        lines = max(_lines(v, _span_width(widths, p)) for v, p in zip(values, spans, strict=True))
         if lines > 1:
             sheet.row_dimensions[r].height = LINE_HEIGHT * lines
     return first + len(rows)
+
+
+def _fit_under(table: Table, widths: list[float]) -> list[Span]:
+    """Where a second table goes under the first, whose widths are set: a long text takes as many
+    columns as it needs (the others left for the columns after it), any other column one."""
+    spans, at = [], 1
+    for n, column in enumerate(table.columns):
+        need = column_width(column, [row[n] for row in table.rows])
+        left = len(table.columns) - n - 1
+        take = 1
+        if column.kind == LONG_TEXT:
+            while _span_width(widths, (at, take)) < need and at + take + left <= len(widths):
+                take += 1
+        else:
+            widths[at - 1] = max(widths[at - 1], need)
+        spans.append((at, take))
+        at += take
+    return spans
+
+
+def _body_widths(table: Table) -> list[float]:
+    body = table.rows + ([table.totals] if table.totals is not None else [])
+    return [column_width(c, [row[n] for row in body]) for n, c in enumerate(table.columns)]
 
 
 def _title(sheet: Worksheet, lines: list[str], width: int, total_width: float) -> None:
@@ -145,12 +190,12 @@ def _title(sheet: Worksheet, lines: list[str], width: int, total_width: float) -
             sheet.merge_cells(f"A{r}:{last}{r}")
 
 
-def _print_setup(sheet: Worksheet, last_row: int, width: int) -> None:
+def _print_setup(sheet: Worksheet, last_row: int, width: int, pages_tall: int = 0) -> None:
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
+    sheet.page_setup.fitToHeight = pages_tall  # 0: as many pages as it takes
     sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     sheet.print_area = f"A1:{get_column_letter(width)}{max(last_row, HEADER_ROW)}"
     sheet.print_options.horizontalCentered = True
@@ -160,25 +205,25 @@ def _print_setup(sheet: Worksheet, last_row: int, width: int) -> None:
 
 
 def write_table(sheet: Worksheet, table: Table) -> None:
-    tables = [table] + ([table.extra] if table.extra else [])
-    width = max(len(t.columns) for t in tables)
-    widths = [0.0] * width
-    for t in tables:
-        body = t.rows + ([t.totals] if t.totals is not None else [])
-        for n, column in enumerate(t.columns):
-            widths[n] = max(widths[n], column_width(column, [row[n] for row in body]))
+    widths = _body_widths(table)
+    under = _fit_under(table.extra, widths) if table.extra else []
+    width = len(widths)
     for n, w in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(n)].width = w
     _title(sheet, table.title, width, sum(widths))
-    _header(sheet, HEADER_ROW, table.columns, widths)
-    end = _body(sheet, HEADER_ROW + 1, table, widths)
-    sheet.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(table.columns))}{HEADER_ROW + len(table.rows)}"
+    _header(sheet, HEADER_ROW, table.columns, widths, _own_columns(table))
+    end = _body(sheet, HEADER_ROW + 1, table, widths, _own_columns(table))
+    sheet.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(width)}{HEADER_ROW + len(table.rows)}"
     names = [n for n, c in enumerate(table.columns) if c.kind == NAME]
     sheet.freeze_panes = sheet.cell(row=HEADER_ROW + 1, column=names[0] + 2 if names else 1)
-    if table.extra is not None:
-        _header(sheet, end + 1, table.extra.columns, widths)
-        end = _body(sheet, end + 2, table.extra, widths)
-    _print_setup(sheet, end - 1, width)
+    if table.extra is None:
+        _print_setup(sheet, end - 1, width)
+        return
+    _header(sheet, end + 1, table.extra.columns, widths, under)
+    end = _body(sheet, end + 2, table.extra, widths, under)
+    # The header repeated on a second page would head the second table wrongly: a short summary
+    # prints on one page; a long one (a digest of many reports) as it comes.
+    _print_setup(sheet, end - 1, width, 1 if end <= ONE_PAGE_ROWS else 0)
 
 
 def tables_xlsx(tables: list[Table]) -> bytes:
