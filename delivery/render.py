@@ -121,7 +121,7 @@ def consolidated_context(
 def render_consolidated(config: Config, judgement: Judgement, email: PlannedEmail) -> Rendered:
     """The consolidated report or digest to the office, with the .xlsx attached."""
     template, context, consolidation = consolidated_context(config, judgement, email)
-    attachment = Attachment(context["attachment_name"], workbook_bytes(consolidation), XLSX)
+    attachment = Attachment(context["attachment_name"], workbook_bytes(config, consolidation), XLSX)
     return Rendered(context["subject"], *_both(template, context), [attachment])
 
 

@@ -4,6 +4,7 @@ fake of Google's APIs and a service-account key made for the session (never comm
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -16,6 +17,21 @@ from tests.sheets_fake import FakeGoogle
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_TODAY = "2023-07-20"
+
+
+def sheet_table(sheet) -> list[dict[str, Any]]:
+    """A consolidated workbook's sheet as rows of header → value: from the header under the title
+    block to the first empty row (the summary's second table is not included)."""
+    from consolidation.xlsx import HEADER_ROW
+
+    rows = sheet.iter_rows(min_row=HEADER_ROW, values_only=True)
+    header = next(rows)
+    records = []
+    for row in rows:
+        if all(v is None for v in row):
+            break
+        records.append(dict(zip(header, row, strict=True)))
+    return records
 
 
 def write_config(tmp_path: Path, **overrides) -> Path:

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import shutil
-from decimal import Decimal
 
-import openpyxl
 import pytest
 
 from consolidation.figures import consolidate, outstanding_reports
-from consolidation.workbook import workbook_bytes
 from delivery.render import render_consolidated
 from delivery.schedule import AFTER_DEADLINE, PlannedEmail
 from service.check import collect
@@ -85,29 +81,3 @@ def test_outstanding_reports_are_those_past_their_deadline_with_a_unit_not_compl
         ("topic_report", "2023-H1"),
         ("commitment_monthly", "2023-M07"),
     ]
-
-
-def test_the_workbook_keeps_numbers_as_numbers(config, judgement):
-    consolidation = consolidate(config, judgement, [("topic_report", "2023-H1")], "Số dòng")
-    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(consolidation)))
-
-    rows = list(book["Đơn vị"].iter_rows(values_only=True))
-    header = rows[0]
-    welfare = header.index("Giá trị hỗ trợ (đồng)")
-    assert rows[1][welfare] == 9500000 and isinstance(rows[1][welfare], int)
-    total = rows[-1]
-    assert total[header.index("Đơn vị")] == "Tổng cộng"
-    expected = sum(r.values[-1] for r in consolidation.sections[0].rows if r.values[-1] is not None)
-    assert Decimal(total[welfare]) == expected
-
-
-def test_the_workbook_shows_dates_day_first_and_the_header_in_bold(config, judgement):
-    consolidation = consolidate(config, judgement, [("commitment_monthly", "2023-M07")], "Số dòng")
-    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(consolidation)))
-
-    units = book["Đơn vị"]
-    header = [c.value for c in units[1]]
-    submitted = units.cell(row=2, column=header.index("Ngày nộp") + 1)
-    assert submitted.value.date() == dt.date(2023, 7, 17) and submitted.number_format == "DD/MM/YYYY"
-    assert book["Tổng hợp"]["C2"].number_format == "DD/MM/YYYY"  # the deadline
-    assert all(c.font.b for c in units[1])

@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 
 from rules.calendar import WorkingDays, due_date, monthly_period
 from settings import load_config
-from tests.conftest import REPO
+from tests.conftest import REPO, sheet_table
 from tests.smtp_server import OFFICE, Received, mail_config, run_cli, running_server
 
 FIRST, LAST = dt.date(2023, 7, 10), dt.date(2023, 9, 11)
@@ -258,14 +258,17 @@ def named_reports(message: Received) -> set[tuple[str, str]]:
 
 
 def attached_units(message: Received, period: str) -> dict[str, tuple[str, dt.date | None]]:
-    """Status and submission day of each unit for ``period`` in the attached workbook."""
+    """Status and submission day of each unit for ``period`` in the attached workbook (on the
+    sheets of that period's reports, named in their title block)."""
     part = next(message.message.iter_attachments())
-    rows = list(load_workbook(io.BytesIO(part.get_content()))["Đơn vị"].iter_rows(values_only=True))
-    records = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    book = load_workbook(io.BytesIO(part.get_content()))
+    heading = f"Kỳ báo cáo: {period} - "
+    sheets = [s for s in book if str(s["A3"].value or "").startswith(heading)]
     return {
         r["Đơn vị"]: (r["Tình trạng"], r["Ngày nộp"].date() if r["Ngày nộp"] else None)
-        for r in records
-        if r["Kỳ báo cáo"] == period and r["Mã đơn vị"]
+        for sheet in sheets
+        for r in sheet_table(sheet)
+        if "Tình trạng" in r and r["Mã đơn vị"]
     }
 
 

@@ -15,7 +15,7 @@ from delivery.render import consolidated_context
 from delivery.schedule import AFTER_DEADLINE, plan
 from service.check import collect
 from store.ledger import LedgerView
-from tests.conftest import REPO, SAMPLE_TODAY
+from tests.conftest import REPO, SAMPLE_TODAY, sheet_table
 from tests.smtp_server import OFFICE, Received, mail_config, run_cli, running_server
 
 
@@ -172,20 +172,21 @@ def test_the_xlsx_attachment_holds_summary_units_and_findings(tmp_path, smtp_ser
 
     name, book = xlsx_of(report)
     assert name == "tong-hop-sau-han-thang-7-2023-20230720.xlsx"
-    assert book.sheetnames == ["Tổng hợp", "Đơn vị", "Phát hiện"]
-    summary = list(book["Tổng hợp"].iter_rows(values_only=True))
-    header, row = summary[0], dict(zip(summary[0], summary[1], strict=True))
-    assert len(summary) == 2 and "Số đơn vị phải nộp" in header
+    assert book.sheetnames == ["Tổng hợp", "Cam kết hằng tháng T7-2023", "Phát hiện"]
+    [row] = sheet_table(book["Tổng hợp"])
     counts = ("Kỳ báo cáo", "Số đơn vị phải nộp", "Đã nộp", "Đầy đủ", "Chưa nộp", "Chưa đọc được bảng tính")
     assert tuple(row[k] for k in counts) == ("Tháng 7/2023", 12, 9, 8, 2, 1)
-    units = list(book["Đơn vị"].iter_rows(values_only=True))
-    by_unit = [dict(zip(units[0], r, strict=True)) for r in units[1:]]
+    by_unit = sheet_table(book["Cam kết hằng tháng T7-2023"])
     assert [r["Mã đơn vị"] for r in by_unit] == [*UNIT_NAMES, None]
     assert by_unit[-1]["Đơn vị"] == "Tổng cộng"
     assert (by_unit[-1]["Tổng số CBCC-NLĐ"], by_unit[-1]["Số CBCC-NLĐ thực hiện tốt cam kết"]) == (102, 88)
     assert by_unit[3]["Tình trạng"] == "Chưa đầy đủ" and by_unit[0]["Ngày nộp"].date().isoformat() == "2023-07-17"
-    findings = list(book["Phát hiện"].iter_rows(values_only=True))
-    assert [(r[2], r[4]) for r in findings[1:]] == [("944", "'Cam kết hằng tháng'!E7"), ("946", None), ("951", None)]
+    findings = sheet_table(book["Phát hiện"])
+    assert [(r["Mã đơn vị"], r["Ô"]) for r in findings] == [
+        ("944", "'Cam kết hằng tháng'!E7"),
+        ("946", None),
+        ("951", None),
+    ]
 
 
 def test_the_weekly_digest_is_one_table_of_units_by_outstanding_report(tmp_path, smtp_server):
@@ -219,7 +220,8 @@ def test_the_weekly_digest_is_one_table_of_units_by_outstanding_report(tmp_path,
     assert len(text.splitlines()) < 60  # not every report in full again: that is the attachment
     name, book = xlsx_of(digest)
     assert name == "tong-hop-hang-tuan-20230724.xlsx"
-    assert book["Tổng hợp"].max_row == 1 + 8
+    assert len(sheet_table(book["Tổng hợp"])) == 8  # one row per outstanding report
+    assert len(book.sheetnames) == 1 + 8 + 1
     assert "dot-xuat" not in digest.subject + digest.html + text  # periods as staff name them
 
 
