@@ -28,7 +28,13 @@ BODY_PT, SMALL_PT, TABLE_PT = 14, 12, 10
 # Decree 30 and Guidance 36 allow top/bottom 20–25 mm, left 30–35 mm, right 15–20 mm.
 MARGINS_MM = {"top": 20, "bottom": 20, "left": 30, "right": 15}
 PAGE_MM = (210, 297)  # A4
-HEADER_COLUMNS_MM = (80, 85)
+# The state heading's right column holds "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" on one line.
+HEADER_COLUMNS_MM = {"party": (80, 85), "state": (70, 95)}
+# Type sizes that differ: the title (36-HD: 15–16 pt; NĐ 30: 13–14 pt), the state heading's lines
+# (NĐ 30: 12–13 pt; Guidance 36 sets the heading at the body size).
+TITLE_PT = {"party": 16, "state": 14}
+STATE_HEADING_PT = 13
+STATE_NAME_PT = 12
 CLOSING_COLUMNS_MM = (80, 85)
 UNIT_COLUMNS_MM = (24, 19)  # unit, status; the indicators share the rest of the 165 mm
 # Findings that say a unit changed what it had already submitted.
@@ -120,7 +126,7 @@ def report_docx(config: Config, section: Section, today: dt.date) -> bytes:
     document = docx.Document()
     _page(document)
     _heading(document, config.report, today)
-    _paragraph(document, report_text("title"), bold=True, centred=True, before=12)
+    _paragraph(document, report_text("title"), bold=True, centred=True, before=12, size=TITLE_PT[config.report.layout])
     _paragraph(document, summary_line(config, section), bold=True, centred=True, after=12)
     _body(document, config, section, today)
     _closing(document, config.report)
@@ -174,21 +180,23 @@ def _heading(document: Document, report: ReportDocument, today: dt.date) -> None
 
     table = document.add_table(rows=2, cols=2)
     _no_borders(table)
-    _widths(table, [Mm(mm) for mm in HEADER_COLUMNS_MM])
+    _widths(table, [Mm(mm) for mm in HEADER_COLUMNS_MM[report.layout]])
+    _narrow_cell_margins(table)
     bodies, national = table.cell(0, 0), table.cell(0, 1)
     number, date = table.cell(1, 0), table.cell(1, 1)
     party = report.layout == "party"
-    _cell_line(bodies, report.superior_body, first=True)
-    _cell_line(bodies, report.issuing_body, bold=True, underline=not party)
+    body_pt = None if party else STATE_HEADING_PT
+    _cell_line(bodies, report.superior_body, first=True, size=body_pt)
+    # A state document rules a line under the issuing body; a Party one puts a star below it.
+    _cell_line(bodies, report.issuing_body, bold=True, underline=not party, size=body_pt)
     if party:
         _cell_line(bodies, report_text("star"))
     lines = report_value("national", report.layout)
     for i, line in enumerate(lines):
-        last = i == len(lines) - 1
         # The rule under the national heading is as long as its last line (36-HD, NĐ 30).
-        state_name = not party and i == 0  # 12–13 pt so it fits on one line (NĐ 30)
-        _cell_line(national, line, bold=True, underline=last, first=i == 0, size=13 if state_name else None)
-    _cell_line(number, report_text("number", report.layout, suffix=report.number_suffix), first=True, size=SMALL_PT + 1)
+        size = STATE_NAME_PT if not party and i == 0 else body_pt
+        _cell_line(national, line, bold=True, underline=i == len(lines) - 1, first=i == 0, size=size)
+    _cell_line(number, report_text("number", report.layout, suffix=report.number_suffix), first=True, size=13)
     _cell_line(date, date_in_words(report, today), italic=True, first=True)
 
 
@@ -219,13 +227,16 @@ def _closing(document: Document, report: ReportDocument) -> None:
 
 def _paragraph(
     document: Document, text: str, bold: bool = False, centred: bool = False, indent: bool = False,
-    before: int = 0, after: int = 6,
+    before: int = 0, after: int = 6, size: int | None = None,
 ) -> Paragraph:  # fmt: skip
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Mm, Pt
 
     paragraph = document.add_paragraph()
-    paragraph.add_run(text).bold = bold or None
+    run = paragraph.add_run(text)
+    run.bold = bold or None
+    if size:
+        run.font.size = Pt(size)
     layout = paragraph.paragraph_format
     layout.space_before, layout.space_after = Pt(before), Pt(after)
     if centred:
@@ -291,6 +302,20 @@ def _keep_together(row: Any) -> None:
     from docx.oxml import OxmlElement
 
     row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+
+
+def _narrow_cell_margins(table: Any) -> None:
+    """0.5 mm left and right inside the heading's cells, so a long body's name keeps to one line."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        element = OxmlElement(f"w:{side}")
+        element.set(qn("w:w"), "28")  # twentieths of a point
+        element.set(qn("w:type"), "dxa")
+        margins.append(element)
+    table._tbl.tblPr.append(margins)
 
 
 def _no_borders(table: Any) -> None:
