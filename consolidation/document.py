@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from typing import TYPE_CHECKING, Any
 
-from consolidation.figures import Section
+from consolidation.figures import Consolidation, Section
 from consolidation.names import period_name, short_unit_name
 from consolidation.texts import report_lines, report_text, report_value
 from rules.messages import status_text
-from settings.schema import Config, ReportDocument
-from vntext import format_number, vn_date
+from settings.schema import Config, Form, ReportDocument
+from vntext import ascii_fold, format_number, vn_date
 
 if TYPE_CHECKING:
     from docx.document import Document
@@ -39,6 +40,34 @@ CLOSING_COLUMNS_MM = (80, 85)
 UNIT_COLUMNS_MM = (24, 19)  # unit, status; the indicators share the rest of the 165 mm
 # Findings that say a unit changed what it had already submitted.
 CHANGE_CODES = frozenset({"submitted_data_changed", "submitted_data_removed"})
+# The periods the units report on in a Báo cáo of their own (seed III.2: "định kỳ 6 tháng, năm").
+DOCUMENT_PERIODS = frozenset({"six_monthly", "yearly"})
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def has_figures(form: Form) -> bool:
+    """A form with a numeric key indicator: its Báo cáo has totals to tell."""
+    return any(form.field(key).numeric for key in form.key_indicators)
+
+
+def period_slug(name: str) -> str:
+    """An ASCII file-name part: "6 tháng đầu năm 2023" → "6-thang-dau-nam-2023"."""
+    return re.sub(r"[^a-z0-9]+", "-", ascii_fold(name)).strip("-")
+
+
+def document_name(config: Config, section: Section) -> str:
+    """bao-cao-6-thang-dau-nam-2023.docx"""
+    return f"bao-cao-{period_slug(period_name(config, section.period))}.docx"
+
+
+def document_sections(consolidation: Consolidation) -> list[Section]:
+    """The sections a consolidated email carries a Báo cáo for: per six-monthly or yearly period,
+    the first of its forms with figures."""
+    chosen: dict[str, Section] = {}
+    for section in consolidation.sections:
+        if section.period.type in DOCUMENT_PERIODS and has_figures(section.form):
+            chosen.setdefault(section.period.id, section)
+    return list(chosen.values())
 
 
 def date_in_words(report: ReportDocument, day: dt.date) -> str:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 
-from consolidation.document import report_docx
+from consolidation.document import document_name, has_figures, period_slug, report_docx
 from consolidation.figures import Consolidation, consolidate
 from consolidation.names import period_name
 from consolidation.texts import mail_text
@@ -16,12 +15,6 @@ from rules.model import Judgement
 from service.check import collect
 from settings.schema import Config
 from store import Store
-from vntext import ascii_fold
-
-
-def period_slug(name: str) -> str:
-    """An ASCII file-name part: "6 tháng đầu năm 2023" → "6-thang-dau-nam-2023"."""
-    return re.sub(r"[^a-z0-9]+", "-", ascii_fold(name)).strip("-")
 
 
 def report_form(config: Config, judgement: Judgement, period_id: str) -> str:
@@ -30,10 +23,7 @@ def report_form(config: Config, judgement: Judgement, period_id: str) -> str:
     if not owed:
         known = ", ".join(dict.fromkeys(r.period.id for r in judgement.reports))
         raise ConfigError(f"no report is owed for period {period_id!r} (periods in view: {known})")
-    with_figures = [
-        key for key in owed if any(config.form(key).field(k).numeric for k in config.form(key).key_indicators)
-    ]
-    return (with_figures or owed)[0]
+    return next((key for key in owed if has_figures(config.form(key))), owed[0])
 
 
 def written_files(config: Config, consolidation: Consolidation, today: dt.date, out: Path) -> list[Path]:
@@ -42,7 +32,7 @@ def written_files(config: Config, consolidation: Consolidation, today: dt.date, 
     slug = period_slug(period_name(config, section.period))
     out.mkdir(parents=True, exist_ok=True)
     files = {
-        out / f"bao-cao-{slug}.docx": report_docx(config, section, today),
+        out / document_name(config, section): report_docx(config, section, today),
         out / f"tong-hop-{slug}.xlsx": workbook_bytes(consolidation),
     }
     # Charts (PNG) of the section will be written here too, by consolidation.charts.

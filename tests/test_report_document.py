@@ -12,12 +12,12 @@ import pytest
 from click.testing import CliRunner
 from docx.shared import Pt
 
-from consolidation.document import report_docx
+from consolidation.document import period_slug, report_docx
 from consolidation.figures import consolidate
 from consolidation.texts import mail_text
 from main import cli
 from service.check import collect
-from service.report import period_slug, report_form
+from service.report import report_form
 from settings import load_config
 from store import Store
 from tests.conftest import REPO, SAMPLE_TODAY, write_config
