@@ -124,6 +124,13 @@ def test_the_title_and_its_line_name_the_topic_and_the_period(party):
     assert summary.endswith("” 6 tháng đầu năm 2023")
 
 
+def test_a_yearly_report_names_its_period_mid_sentence(config):
+    document, _ = document_of(config, today=dt.date(2023, 12, 20), period="2023-Y")
+    text = body_text(document)
+
+    assert text[text.index("BÁO CÁO") + 1].endswith("” năm 2023")
+
+
 def test_section_i_counts_the_units_that_reported(party):
     document, _ = party
     text = body_text(document)
