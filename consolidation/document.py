@@ -180,8 +180,9 @@ def _body(document: Document, config: Config, section: Section, today: dt.date) 
     _paragraph(document, report_text("sections", "changes"), bold=True)
     for line in change_lines(section) or [report_text("changes_none")]:
         _paragraph(document, line, indent=True)
-    _paragraph(document, report_text("sections", "directions"), bold=True)
-    _paragraph(document, report_text("directions"), indent=True)
+    # Section V goes to the next page with the signature rather than leave it alone there.
+    _paragraph(document, report_text("sections", "directions"), bold=True).paragraph_format.keep_with_next = True
+    _paragraph(document, report_text("directions"), indent=True).paragraph_format.keep_with_next = True
 
 
 def _page(document: Document) -> None:
@@ -233,7 +234,7 @@ def _closing(document: Document, report: ReportDocument) -> None:
     """Nơi nhận on the left; on the right the signer's title, room to sign, the name."""
     from docx.shared import Mm
 
-    document.add_paragraph()
+    document.add_paragraph().paragraph_format.keep_with_next = True
     table = document.add_table(rows=1, cols=2)
     _no_borders(table)
     _widths(table, [Mm(mm) for mm in CLOSING_COLUMNS_MM])
