@@ -193,6 +193,33 @@ def status(config: Config, period_id: str | None, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--period", "period_id", required=True, help="The period (its id, e.g. 2023-H1, 2023-Y, 2023-M07).")
+@click.option("--form", "form_key", help="The form (its key in config; default: the first owed with figures).")
+@click.option("--today", help="Date the report and judge as if today were this date (YYYY-MM-DD).")
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+    help="Folder to write bao-cao-<period>.docx and tong-hop-<period>.xlsx into.",
+)  # fmt: skip
+@pass_config
+def report(config: Config, period_id: str, form_key: str | None, today: str | None, out: Path) -> None:
+    """Read every sheet and write the draft Báo cáo (.docx) and the consolidated workbook of a period.
+
+    The document is laid out as config's report.layout says (party or state), ready for the
+    office to complete sections I and V, number, sign and send. Prints the files written.
+
+    \b
+    Example:
+        python main.py report --period 2023-H1 --out reports/
+        python main.py report --period 2023-Y --form topic_report --today 2023-12-20 --out reports/
+    """
+    from service.report import report_command
+
+    if form_key and form_key not in {f.key for f in config.forms}:
+        raise click.BadParameter(f"no form with key {form_key!r} in config", param_hint="--form")
+    click.echo(report_command(config, period_id, form_key, _today(today, config), out))
+
+
+@cli.command()
 @click.option(
     "--at", type=click.DateTime(["%H:%M"]), default="07:00", show_default=True,
     help="Time of day, in the organisation's time zone.",

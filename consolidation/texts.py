@@ -1,4 +1,5 @@
-"""The Vietnamese texts of emails and workbooks kept in templates/ (mail.yaml, *.html, *.txt).
+"""The Vietnamese texts of emails, workbooks and the Báo cáo kept in templates/ (mail.yaml,
+report.yaml, *.html, *.txt).
 
 Staff edit them without touching code; this module only loads and fills them in.
 """
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 MAIL_TEXTS = TEMPLATES / "mail.yaml"
+REPORT_TEXTS = TEMPLATES / "report.yaml"
 
 
 def vn_number(value: Any) -> str:
@@ -82,6 +84,38 @@ def catalogue_value(*path: str) -> Any:
 def catalogue_keys(section: str) -> frozenset[str]:
     """The keys of one section of mail.yaml (which codes have a text of their own)."""
     return frozenset(_catalogue().get(section, {}))
+
+
+@lru_cache(maxsize=1)
+def _report_catalogue() -> dict[str, Any]:
+    return yaml.load(REPORT_TEXTS.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+
+
+def report_value(*path: str) -> Any:
+    """The raw value at ``path`` in report.yaml (None when absent)."""
+    value: Any = _report_catalogue()
+    for part in path:
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+@lru_cache(maxsize=128)
+def _report_template(*path: str) -> Template:
+    return environment().from_string(str(report_value(*path)))
+
+
+def report_text(*path: str, **variables: Any) -> str:
+    """The text at ``path`` in report.yaml, its {{ variables }} filled in."""
+    return _report_template(*path).render(**variables)
+
+
+def report_lines(*path: str, **variables: Any) -> list[str]:
+    """Every text of the list at ``path`` in report.yaml (or the one text there), filled in."""
+    value = report_value(*path)
+    texts = value if isinstance(value, list) else [value]
+    return [environment().from_string(str(t)).render(**variables) for t in texts]
 
 
 def topic_title(topics: dict[int, str], year: int) -> str:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from consolidation.document import DOCX, document_name, document_sections, report_docx
 from consolidation.figures import Consolidation, consolidate
 from consolidation.names import period_name, short_unit_name
 from consolidation.texts import catalogue_keys, catalogue_value, mail_text, render, topic_title
@@ -119,10 +120,16 @@ def consolidated_context(
 
 
 def render_consolidated(config: Config, judgement: Judgement, email: PlannedEmail) -> Rendered:
-    """The consolidated report or digest to the office, with the .xlsx attached."""
+    """The consolidated report or digest to the office, with the .xlsx attached; a six-monthly or
+    yearly report also carries the draft Báo cáo (.docx) of its period."""
     template, context, consolidation = consolidated_context(config, judgement, email)
-    attachment = Attachment(context["attachment_name"], workbook_bytes(config, consolidation), XLSX)
-    return Rendered(context["subject"], *_both(template, context), [attachment])
+    attachments = [Attachment(context["attachment_name"], workbook_bytes(config, consolidation), XLSX)]
+    if template == "consolidated":
+        attachments += [
+            Attachment(document_name(config, s), report_docx(config, s, judgement.today), DOCX)
+            for s in document_sections(consolidation)
+        ]
+    return Rendered(context["subject"], *_both(template, context), attachments)
 
 
 def render_sheet_problem(config: Config, judgement: Judgement, email: PlannedEmail) -> Rendered:

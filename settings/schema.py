@@ -339,6 +339,22 @@ class Mail(Strict):
     reminders: Reminders = Reminders()
 
 
+class ReportDocument(Strict):
+    """The draft Báo cáo (.docx) that `report` writes: its layout and who issues and signs it."""
+
+    layout: Literal["party", "state"] = Field(
+        "party", description="party: Hướng dẫn 36-HD/VPTW; state: Nghị định 30/2020/NĐ-CP"
+    )
+    superior_body: Line = "TỈNH ỦY SÓC TRĂNG"
+    issuing_body: Line = "ĐẢNG ĐOÀN HỘI LHPN TỈNH"
+    place: Line = "Sóc Trăng"
+    number_suffix: Line = Field("BC/ĐĐ", description='after the number: "Số    -BC/ĐĐ", "Số:    /BC-HLHPN"')
+    signer_title: Line = "T/M ĐẢNG ĐOÀN"
+    signer_position: Line | None = "PHÓ BÍ THƯ"
+    signer_name: Line | None = Field(None, description="null: a placeholder for the name")
+    recipients: list[Line] = Field(default_factory=lambda: ["Như trên", "Lưu VP"], min_length=1)
+
+
 class Config(Strict):
     organisation: Organisation
     state_file: Path = Path("state/state.sqlite3")
@@ -352,6 +368,7 @@ class Config(Strict):
     rules: list[Rule] = Field(default_factory=list)
     calendar: Calendar
     mail: Mail = Mail()
+    report: ReportDocument = ReportDocument()
 
     @model_validator(mode="after")
     def _cross_references(self) -> Config:

@@ -1,0 +1,52 @@
+"""`report`: the draft Báo cáo (.docx) and the consolidated workbook (.xlsx) of one form × period."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from consolidation.document import document_name, has_figures, period_slug, report_docx
+from consolidation.figures import Consolidation, consolidate
+from consolidation.names import period_name
+from consolidation.texts import mail_text
+from consolidation.workbook import workbook_bytes
+from errors import ConfigError
+from rules.model import Judgement
+from service.check import collect
+from settings.schema import Config
+from store import Store
+
+
+def report_form(config: Config, judgement: Judgement, period_id: str) -> str:
+    """The first form owed for ``period_id`` that has a numeric key indicator (else the first owed)."""
+    owed = list(dict.fromkeys(r.form_key for r in judgement.reports if r.period.id == period_id))
+    if not owed:
+        known = ", ".join(dict.fromkeys(r.period.id for r in judgement.reports))
+        raise ConfigError(f"no report is owed for period {period_id!r} (periods in view: {known})")
+    return next((key for key in owed if has_figures(config.form(key))), owed[0])
+
+
+def written_files(config: Config, consolidation: Consolidation, today: dt.date, out: Path) -> list[Path]:
+    """Write the .docx and .xlsx of the consolidation's one section into ``out``; returns the paths."""
+    [section] = consolidation.sections
+    slug = period_slug(period_name(config, section.period))
+    out.mkdir(parents=True, exist_ok=True)
+    files = {
+        out / document_name(config, section): report_docx(config, section, today),
+        out / f"tong-hop-{slug}.xlsx": workbook_bytes(config, consolidation),
+    }
+    # Charts (PNG) of the section will be written here too, by consolidation.charts.
+    for path, content in files.items():
+        path.write_bytes(content)
+    return list(files)
+
+
+def report_command(config: Config, period_id: str, form_key: str | None, today: dt.date, out: Path) -> str:
+    """What `python main.py report` prints: the files it wrote, one a line."""
+    with Store.open(config.state_file) as store:
+        judgement = collect(config, today, store, command="report")
+    form_key = form_key or report_form(config, judgement, period_id)
+    if not any(r.form_key == form_key and r.period.id == period_id for r in judgement.reports):
+        raise ConfigError(f"form {form_key!r} is not owed for period {period_id!r}")
+    consolidation = consolidate(config, judgement, [(form_key, period_id)], mail_text("list_rows"))
+    return "\n".join(str(path) for path in written_files(config, consolidation, today, out))
