@@ -44,6 +44,7 @@ STATUS_COLOURS = {
 }
 BAR_COLOUR = "#8e244d"  # the union's colour, as the email's summary box
 ROW_IN = 0.36  # the height of one unit's row in the status chart
+UNITS_BY_NAME = 40  # the status chart names units up to this many, else it counts them
 PANEL_ROW_IN = 0.27  # and in a panel of the indicator chart
 TITLE_CHARACTERS = 18  # a panel's title wraps at this width: two panels share the 640 px
 
@@ -82,24 +83,20 @@ def _bare(axes: Any) -> None:
 
 def status_chart(section: Section) -> bytes:
     """One bar per unit, in config order, coloured and labelled by its status; a legend of the
-    statuses present with how many units have each."""
-    names = [short_unit_name(row.unit) for row in section.rows]
+    statuses present with how many units have each. Past ``UNITS_BY_NAME`` units (103 communes,
+    say) one bar of those counts instead: a row each would be metres long on a phone."""
     statuses = [row.report.status for row in section.rows]
     counts = Counter(statuses)
     present = [s for s in STATUS_COLOURS if counts[s]]
+    by_name = len(statuses) <= UNITS_BY_NAME
     with _style():
-        figure = _figure(1.0 + ROW_IN * len(names) + 0.35 * math.ceil(len(present) / 2))
+        rows_in = ROW_IN * len(statuses) if by_name else 0.8
+        figure = _figure(1.0 + rows_in + 0.35 * math.ceil(len(present) / 2))
         axes = figure.add_subplot()
-        positions = range(len(names))
-        bars = axes.barh(positions, [1] * len(names), height=0.8, color=[STATUS_COLOURS[s][0] for s in statuses])
-        for bar, status in zip(bars, statuses, strict=True):
-            axes.text(
-                0.02, bar.get_y() + bar.get_height() / 2, status_text(status),
-                va="center", ha="left", color=STATUS_COLOURS[status][1], fontsize=FONT_SIZE - 1,
-            )  # fmt: skip
-        axes.set_yticks(list(positions), names)
-        axes.set_ylim(len(names) - 0.5, -0.5)
-        axes.set_xlim(0, 1)
+        if by_name:
+            _unit_bars(axes, [short_unit_name(row.unit) for row in section.rows], statuses)
+        else:
+            _count_bar(axes, [(s, counts[s]) for s in present])
         _bare(axes)
         axes.set_title(mail_text("charts", "status_title"), loc="left", fontweight="bold")
         handles = [
@@ -108,6 +105,32 @@ def status_chart(section: Section) -> bytes:
         ]
         figure.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False, fontsize=FONT_SIZE - 1)
         return _png(figure)
+
+
+def _unit_bars(axes: Any, names: list[str], statuses: list[str]) -> None:
+    positions = range(len(names))
+    bars = axes.barh(positions, [1] * len(names), height=0.8, color=[STATUS_COLOURS[s][0] for s in statuses])
+    for bar, status in zip(bars, statuses, strict=True):
+        axes.text(
+            0.02, bar.get_y() + bar.get_height() / 2, status_text(status),
+            va="center", ha="left", color=STATUS_COLOURS[status][1], fontsize=FONT_SIZE - 1,
+        )  # fmt: skip
+    axes.set_yticks(list(positions), names)
+    axes.set_ylim(len(names) - 0.5, -0.5)
+    axes.set_xlim(0, 1)
+
+
+def _count_bar(axes: Any, counts: list[tuple[str, int]]) -> None:
+    """One bar split by status, each part as long as its count and labelled with it if it fits."""
+    total = sum(n for _, n in counts)
+    start = 0
+    for status, n in counts:
+        axes.barh(0, n, left=start, height=0.8, color=STATUS_COLOURS[status][0])
+        if n / total >= 0.05:
+            axes.text(start + n / 2, 0, str(n), ha="center", va="center", color=STATUS_COLOURS[status][1])
+        start += n
+    axes.set_xlim(0, total)
+    axes.set_yticks([])
 
 
 def _patch(colour: str, label: str) -> Any:
@@ -125,10 +148,11 @@ def _number(value: Any) -> float | None:
 def indicator_chart(section: Section) -> bytes | None:
     """Small multiples, one panel per numeric key indicator (their scales differ), units down
     the side, each bar labelled with its value ("—" when the unit gave none). None when the
-    section has no numeric indicator, or no unit gave a number for any."""
+    section has no numeric indicator, no unit gave a number for any, or it has more than
+    ``UNITS_BY_NAME`` units (a bar each would not fit a phone: the table and the .xlsx have them)."""
     columns = [i for i, indicator in enumerate(section.indicators) if indicator.numeric]
     values = {i: [_number(row.values[i]) for row in section.rows] for i in columns}
-    if not any(v is not None for column in values.values() for v in column):
+    if len(section.rows) > UNITS_BY_NAME or not any(v is not None for c in values.values() for v in c):
         return None
     names = [short_unit_name(row.unit) for row in section.rows]
     across = 1 if len(columns) == 1 else 2

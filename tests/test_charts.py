@@ -101,3 +101,19 @@ def test_a_section_without_numbers_has_no_indicator_chart(sections):
     text_only = dataclasses.replace(section, indicators=[Indicator(i.key, i.label, False) for i in section.indicators])
 
     assert indicator_chart(text_only) is None
+
+
+def test_past_forty_units_the_status_chart_is_one_bar_of_counts(sections):
+    section = sections[MONTHLY[0]]
+    many = dataclasses.replace(section, rows=section.rows * 9)  # 108 units
+
+    picture = image(drawn_without_missing_glyphs(lambda: status_chart(many)), "status-108-units")
+
+    assert picture.width == WIDTH_IN * 100 and picture.height < 300
+    assert {rgb(STATUS_COLOURS[r.report.status][0]) for r in section.rows} <= colours(picture)
+
+
+def test_past_forty_units_there_is_no_indicator_chart(sections):
+    section = sections[MONTHLY[0]]
+
+    assert indicator_chart(dataclasses.replace(section, rows=section.rows * 4)) is None  # 48 units
