@@ -1,9 +1,10 @@
 """Building an email's exact bytes once: what the outbox writes is what SMTP sends.
 
 The standard library builds the MIME tree (multipart/mixed: multipart/alternative text + HTML,
-then the attachments): yagmail's ``prepare_send`` would put the HTML source in the text/plain
-part. Headers use the compat32 ``Header`` encoder: the newer policy drops the space between two
-RFC 2047 words when it folds a long Vietnamese subject ("báo cáo" arrives as "báocáo").
+then the attachments; the HTML in multipart/related with the images it shows as cid:): yagmail's
+``prepare_send`` would put the HTML source in the text/plain part. Headers use the compat32
+``Header`` encoder: the newer policy drops the space between two RFC 2047 words when it folds a
+long Vietnamese subject ("báo cáo" arrives as "báocáo").
 Header values pass through ``header_text`` so that no name or sheet cell can add a header.
 """
 
@@ -15,7 +16,9 @@ import re
 from dataclasses import dataclass
 from email import charset as email_charset
 from email.header import Header
+from email.message import Message
 from email.mime.application import MIMEApplication
+from email.mime.image import MIMEImage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
@@ -69,6 +72,21 @@ class Outgoing:
         return self.to + self.cc
 
 
+def _html_part(rendered: Rendered) -> Message:
+    """The HTML, and beside it in multipart/related each image it shows as cid:."""
+    html = MIMEText(rendered.html, "html", _UTF8_QP)
+    if not rendered.inline:
+        return html
+    related = MIMEMultipart("related")
+    related.attach(html)
+    for image in rendered.inline:
+        part = MIMEImage(image.data, image.mime_type.partition("/")[2])
+        part.add_header("Content-ID", f"<{image.cid}>")
+        part.add_header("Content-Disposition", "inline", filename=image.filename)
+        related.attach(part)
+    return related
+
+
 def build_message(
     key: str,
     kind: str,
@@ -86,7 +104,7 @@ def build_message(
     ident = message_id(key, sender)
     body = MIMEMultipart("alternative")
     body.attach(MIMEText(rendered.text, "plain", _UTF8_QP))
-    body.attach(MIMEText(rendered.html, "html", _UTF8_QP))
+    body.attach(_html_part(rendered))
     msg = body
     if rendered.attachments:
         msg = MIMEMultipart("mixed")

@@ -39,11 +39,22 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class InlineImage:
+    """An image the HTML shows as ``cid:<cid>``: sent beside it, in multipart/related."""
+
+    cid: str
+    data: bytes
+    filename: str
+    mime_type: str = "image/png"
+
+
+@dataclass(frozen=True)
 class Rendered:
     subject: str
     html: str
     text: str
     attachments: list[Attachment] = field(default_factory=list)
+    inline: list[InlineImage] = field(default_factory=list)
 
 
 def _both(template: str, context: dict[str, Any]) -> tuple[str, str]:
@@ -119,17 +130,37 @@ def consolidated_context(
     return "consolidated", context, consolidation
 
 
+def section_charts(consolidation: Consolidation, sections: list[dict[str, Any]]) -> list[InlineImage]:
+    """Draws each section's charts and gives its view ``charts``: kind ("status", "indicator")
+    → cid and alt text, for the images returned (a section without numbers: no "indicator")."""
+    from consolidation.charts import indicator_chart, status_chart
+
+    images = []
+    for n, (section, view) in enumerate(zip(consolidation.sections, sections, strict=True), start=1):
+        view["charts"] = {}
+        for kind, png in (("status", status_chart(section)), ("indicator", indicator_chart(section))):
+            if png is None:
+                continue
+            cid = f"{kind}-{n}.chart@soctrang-reports"
+            view["charts"][kind] = {"cid": cid, "alt": mail_text("charts", f"{kind}_alt", period=view["period"])}
+            images.append(InlineImage(cid, png, f"{mail_text('charts', f'{kind}_file')}-{n}.png"))
+    return images
+
+
 def render_consolidated(config: Config, judgement: Judgement, email: PlannedEmail) -> Rendered:
-    """The consolidated report or digest to the office, with the .xlsx attached; a six-monthly or
-    yearly report also carries the draft Báo cáo (.docx) of its period."""
+    """The consolidated report or digest to the office, with the .xlsx attached; the report (not
+    the digest) shows its charts inline, and a six-monthly or yearly one also carries the draft
+    Báo cáo (.docx) of its period."""
     template, context, consolidation = consolidated_context(config, judgement, email)
     attachments = [Attachment(context["attachment_name"], workbook_bytes(config, consolidation), XLSX)]
+    inline: list[InlineImage] = []
     if template == "consolidated":
         attachments += [
             Attachment(document_name(config, s), report_docx(config, s, judgement.today), DOCX)
             for s in document_sections(consolidation)
         ]
-    return Rendered(context["subject"], *_both(template, context), attachments)
+        inline = section_charts(consolidation, context["sections"])
+    return Rendered(context["subject"], *_both(template, context), attachments, inline)
 
 
 def render_sheet_problem(config: Config, judgement: Judgement, email: PlannedEmail) -> Rendered:

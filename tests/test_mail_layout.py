@@ -89,3 +89,23 @@ def test_the_plain_text_part_has_no_html_left_and_stays_short(emails, name):
     assert not re.search(r"</?[a-z][a-z0-9]*[\s>/]|&[a-z]+;|&#\d+;", text)
     assert text.startswith("Kính gửi: ")
     assert len(text.splitlines()) <= 60
+
+
+def test_the_charts_shrink_to_the_phone_width(browser, emails, tmp_path):
+    """The report's charts, 640 px wide, loaded as a client loads them from their cid: parts."""
+    message = emails["report after the deadline"]
+    html = part(message, "text/html")
+    for n, image in enumerate(p for p in message.walk() if p.get_content_maintype() == "image"):
+        (tmp_path / f"chart-{n}.png").write_bytes(image.get_content())
+        html = html.replace(f'cid:{image["Content-ID"].strip("<>")}"', f'chart-{n}.png"')
+    page = tmp_path / "email.html"
+    page.write_text(html, encoding="utf-8")
+
+    browser.get(page.as_uri())
+
+    sizes = browser.execute_script(
+        "return [...document.images].map(i => [i.complete, i.naturalWidth, i.getBoundingClientRect().right])"
+    )
+    assert len(sizes) == 2 and all(loaded and natural == 640 for loaded, natural, _ in sizes)
+    assert all(right <= 400 for _, _, right in sizes)
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 400
