@@ -1,10 +1,12 @@
-"""`report`: the draft Báo cáo (.docx) and the consolidated workbook (.xlsx) of one form × period."""
+"""`report`: the draft Báo cáo (.docx), the consolidated workbook (.xlsx) and the charts (PNG) of one
+form × period."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
+from consolidation.charts import indicator_chart, status_chart
 from consolidation.document import document_name, has_figures, period_slug, report_docx
 from consolidation.figures import Consolidation, consolidate
 from consolidation.names import period_name
@@ -27,7 +29,8 @@ def report_form(config: Config, judgement: Judgement, period_id: str) -> str:
 
 
 def written_files(config: Config, consolidation: Consolidation, today: dt.date, out: Path) -> list[Path]:
-    """Write the .docx and .xlsx of the consolidation's one section into ``out``; returns the paths."""
+    """Write the .docx, the .xlsx and the chart PNGs of the consolidation's one section into ``out``;
+    returns the paths."""
     [section] = consolidation.sections
     slug = period_slug(period_name(config, section.period))
     out.mkdir(parents=True, exist_ok=True)
@@ -35,7 +38,10 @@ def written_files(config: Config, consolidation: Consolidation, today: dt.date, 
         out / document_name(config, section): report_docx(config, section, today),
         out / f"tong-hop-{slug}.xlsx": workbook_bytes(config, consolidation),
     }
-    # Charts (PNG) of the section will be written here too, by consolidation.charts.
+    files[out / f"bieu-do-tinh-trang-{slug}.png"] = status_chart(section)
+    indicators = indicator_chart(section)
+    if indicators is not None:
+        files[out / f"bieu-do-chi-tieu-{slug}.png"] = indicators
     for path, content in files.items():
         path.write_bytes(content)
     return list(files)

@@ -229,7 +229,9 @@ def test_report_writes_the_docx_and_the_workbook_of_the_period(config_path, tmp_
 
     assert result.exit_code == 0, result.output
     docx_path, xlsx_path = out / "bao-cao-6-thang-dau-nam-2023.docx", out / "tong-hop-6-thang-dau-nam-2023.xlsx"
-    assert result.output.splitlines() == [str(docx_path), str(xlsx_path)]
+    charts = [out / "bieu-do-tinh-trang-6-thang-dau-nam-2023.png", out / "bieu-do-chi-tieu-6-thang-dau-nam-2023.png"]
+    assert result.output.splitlines() == [str(docx_path), str(xlsx_path), *map(str, charts)]
+    assert all(path.read_bytes().startswith(b"\x89PNG") for path in charts)
     assert "BÁO CÁO" in body_text(docx.Document(docx_path))
     book = openpyxl.load_workbook(xlsx_path)
     assert book.sheetnames[0] == mail_text("workbook", "summary") and book.sheetnames[-1] == mail_text(
