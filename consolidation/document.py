@@ -12,6 +12,7 @@ import io
 import re
 from typing import TYPE_CHECKING, Any
 
+from consolidation.charts import status_chart
 from consolidation.figures import Consolidation, Section
 from consolidation.names import period_name, short_unit_name
 from consolidation.texts import report_lines, report_text, report_value
@@ -38,6 +39,7 @@ STATE_HEADING_PT = 13
 STATE_NAME_PT = 12
 CLOSING_COLUMNS_MM = (80, 85)
 UNIT_COLUMNS_MM = (24, 19)  # unit, status; the indicators share the rest of the 165 mm
+CHART_MM = 120  # the status chart, 640 px wide: readable, and well inside the 165 mm of text
 # Findings that say a unit changed what it had already submitted.
 CHANGE_CODES = frozenset({"submitted_data_changed", "submitted_data_removed"})
 # The periods the units report on in a Báo cáo of their own (seed III.2: "định kỳ 6 tháng, năm").
@@ -172,6 +174,7 @@ def _body(document: Document, config: Config, section: Section, today: dt.date) 
     _paragraph(document, results_sentence(section), indent=True)
     _paragraph(document, report_text("results_table_intro"), indent=True)
     _table(document, units_table(section))
+    _chart(document, status_chart(section))
     _paragraph(document, report_text("sections", "difficulties"), bold=True, before=6)
     for number, (label, lines) in enumerate(units_texts(section), start=1):
         _paragraph(document, report_text("text_heading", number=number, label=label), bold=True, indent=True)
@@ -183,6 +186,15 @@ def _body(document: Document, config: Config, section: Section, today: dt.date) 
     # Section V goes to the next page with the signature rather than leave it alone there.
     _paragraph(document, report_text("sections", "directions"), bold=True).paragraph_format.keep_with_next = True
     _paragraph(document, report_text("directions"), indent=True).paragraph_format.keep_with_next = True
+
+
+def _chart(document: Document, png: bytes) -> None:
+    """A chart centred across the text width, after the table it illustrates."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Mm
+
+    document.add_picture(io.BytesIO(png), width=Mm(CHART_MM))
+    document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
 def _page(document: Document) -> None:

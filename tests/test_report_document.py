@@ -270,3 +270,13 @@ def test_report_refuses_a_period_nothing_is_owed_for(config_path, tmp_path):
 )
 def test_file_names_carry_the_period_in_ascii(name, slug):
     assert period_slug(name) == slug
+
+
+def test_the_document_shows_the_status_chart_after_the_units_table(config, store):
+    judgement = collect(config, dt.date(2023, 7, 20), store)
+    [section] = consolidate(config, judgement, [("topic_report", "2023-H1")], "Số dòng").sections
+    document = docx.Document(io.BytesIO(report_docx(config, section, dt.date(2023, 7, 20))))
+    [picture] = document.inline_shapes
+    assert picture.width.mm == pytest.approx(120, abs=0.5)
+    images = [p for p in document.part.package.parts if p.content_type == "image/png"]
+    assert len(images) == 1 and images[0].blob.startswith(b"\x89PNG")
