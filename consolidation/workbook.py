@@ -27,6 +27,10 @@ NUMERIC_KINDS = frozenset({"integer", "number", "percent"})
 SHEET_NAME_LIMIT = 31  # Excel's; it also forbids []:*?/\ in a sheet's name
 
 
+# A summary sheet carries the status chart of each report when there are this few (not a digest's).
+CHARTED_SECTIONS = 2
+
+
 @dataclass(frozen=True)
 class Column:
     label: str
@@ -44,6 +48,7 @@ class Table:
     statuses: list[str | None] = field(default_factory=list)  # per row: the status its cell shows
     totals: list[Any] | None = None
     extra: Table | None = None  # a second table under the first (the summary's indicator totals)
+    images: list[bytes] = field(default_factory=list)  # PNG charts placed under the tables
 
 
 def _label(key: str, **variables: Any) -> str:
@@ -174,6 +179,10 @@ def workbook_tables(config: Config, consolidation: Consolidation) -> list[Table]
     """The sheets in order: summary, each report (and a list form's rows after it), findings."""
     taken: set[str] = set()
     tables = [summary_table(config, consolidation, taken)]
+    if len(consolidation.sections) <= CHARTED_SECTIONS:  # a report's summary shows who is where; a digest's has none
+        from consolidation.charts import status_chart
+
+        tables[0].images = [status_chart(s) for s in consolidation.sections]
     for s in consolidation.sections:
         tables.append(section_table(config, consolidation, s, taken))
         if s.form.layout == "list":

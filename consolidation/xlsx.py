@@ -24,6 +24,8 @@ DATE_FORMAT = "dd/mm/yyyy"
 INTEGER_FORMAT = "#,##0"
 DECIMAL_FORMAT = "#,##0.##"
 PERCENT_FORMAT = "0.0"
+PX_PER_WIDTH_UNIT = 7  # a column width unit (one character) is about 7 px
+PX_PER_ROW = 20  # a default row is 15 pt, 20 px
 ONE_PAGE_ROWS = 60  # a summary up to this long is fitted on one page, still legible
 LINE_HEIGHT = 15.0  # points, for an 11-point line
 STATUS_FILLS = {  # worded too: the status text is in the cell
@@ -204,6 +206,19 @@ def _print_setup(sheet: Worksheet, last_row: int, width: int, pages_tall: int = 
     sheet.oddFooter.center.text = "&P / &N"
 
 
+def _images(sheet: Worksheet, row: int, images: list[bytes], total_width: float) -> int:
+    """Each PNG anchored at column A from ``row``, scaled to the sheet's width; the next free row."""
+    from openpyxl.drawing.image import Image
+
+    for png in images:
+        image = Image(io.BytesIO(png))
+        scale = min(1.0, total_width * PX_PER_WIDTH_UNIT / image.width)
+        image.width, image.height = image.width * scale, image.height * scale
+        sheet.add_image(image, f"A{row}")
+        row += int(image.height / PX_PER_ROW) + 2
+    return row
+
+
 def write_table(sheet: Worksheet, table: Table) -> None:
     widths = _body_widths(table)
     under = _fit_under(table.extra, widths) if table.extra else []
@@ -221,9 +236,10 @@ def write_table(sheet: Worksheet, table: Table) -> None:
         return
     _header(sheet, end + 1, table.extra.columns, widths, under)
     end = _body(sheet, end + 2, table.extra, widths, under)
+    tables_end, end = end, _images(sheet, end + 1, table.images, sum(widths))
     # The header repeated on a second page would head the second table wrongly: a short summary
     # prints on one page; a long one (a digest of many reports) as it comes.
-    _print_setup(sheet, end - 1, width, 1 if end <= ONE_PAGE_ROWS else 0)
+    _print_setup(sheet, end - 1, width, 1 if tables_end <= ONE_PAGE_ROWS else 0)
 
 
 def tables_xlsx(tables: list[Table]) -> bytes:

@@ -172,3 +172,16 @@ def test_a_list_form_has_its_rows_on_a_sheet_of_their_own(config, store):
     assert people[0]["Đơn vị"] == "Hội LHPN thành phố Sóc Trăng" and people[0]["Họ và tên"] == "Nguyễn Thị Thu Hà"
     counts = sheet_table(book["Gương điển hình Năm 2023"])
     assert counts[-1]["Số dòng đã kê khai"] == len(people)
+
+
+def test_a_report_summary_shows_its_status_chart_and_a_digest_summary_none(config, judgement):
+    report = workbook_bytes(config, consolidate(config, judgement, [("topic_report", "2023-H1")], "Số dòng"))
+    outstanding = [("commitment_monthly", f"2023-M0{m}") for m in range(2, 8)]
+    digest = workbook_bytes(config, consolidate(config, judgement, outstanding, "Số dòng"))
+
+    with zipfile.ZipFile(io.BytesIO(report)) as archive:
+        media = [n for n in archive.namelist() if n.startswith("xl/media/")]
+        assert len(media) == 1 and archive.read(media[0]).startswith(b"\x89PNG")
+        assert "xl/drawings/drawing1.xml" in archive.namelist()
+    with zipfile.ZipFile(io.BytesIO(digest)) as archive:
+        assert not [n for n in archive.namelist() if n.startswith("xl/media/")]
