@@ -238,7 +238,7 @@ def test_after_a_check_of_one_unit_the_others_keep_their_statuses_and_counts(tmp
 
     assert invoke(config_path, "check", "--today", SAMPLE_TODAY, "--unit", "941").exit_code == 0
     html = (tmp_path / "board" / "index.html").read_text(encoding="utf-8")
-    assert html.count('data-code="unreadable"') == 11  # Long Phú's reports, all three forms
+    assert html.count('data-code="unreadable"') == 12  # Long Phú's reports, all three forms
     units = html[html.index('<table class="units">') :]
     assert '<td class="n">4 †</td>' in units  # Mỹ Tú: counted from the store, not judged now
     assert "python main.py check --unit 944" in units

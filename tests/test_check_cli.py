@@ -18,9 +18,11 @@ MONTHS = ["2023-M02", "2023-M03", "2023-M04", "2023-M05", "2023-M06", "2023-M07"
 
 
 def monthly(*statuses: str) -> dict[str, str]:
-    """Statuses for Tháng 2 … Tháng 7/2023, plus Tháng 8 still running on 20/07/2023."""
+    """Statuses for Tháng 2 … Tháng 7/2023, plus Tháng 8 still running on 20/07/2023 and the
+    year-end commitment report (owed "hằng tháng và cuối năm")."""
     return {f"commitment_monthly/{m}": s for m, s in zip(MONTHS, statuses, strict=True)} | {
-        "commitment_monthly/2023-M08": NYD
+        "commitment_monthly/2023-M08": NYD,
+        "commitment_monthly/2023-Y": NYD,
     }
 
 

@@ -88,7 +88,9 @@ def test_the_table_has_a_column_per_period_and_no_colour_outside_a_terminal(conf
     lines = output.splitlines()
     assert "Kết quả thực hiện bản cam kết tu dưỡng, rèn luyện, phấn đấu («Cam kết hằng tháng»)" in lines
     header = next(line for line in lines if line.startswith("Đơn vị") and "T2/2023" in line)
-    assert header.split() == ["Đơn", "vị", "T2/2023", "T3/2023", "T4/2023", "T5/2023", "T6/2023", "T7/2023", "T8/2023"]
+    assert header.split() == [
+        "Đơn", "vị", "T2/2023", "T3/2023", "T4/2023", "T5/2023", "T6/2023", "T7/2023", "T8/2023", "Năm", "2023",
+    ]  # fmt: skip
     assert max(len(line) for line in lines) <= 130
 
 
@@ -97,7 +99,8 @@ def test_json_is_every_report_with_its_reminders(config_path):
 
     found = status_json(config_path)
 
-    assert len(found["reports"]) == 12 * 3 - 1 + 11 + 12 * 7  # topic (TT01 owes no ad hoc), exemplary, monthly
+    # topic (TT01 owes no ad hoc), exemplary, commitment: 7 months and the year-end report
+    assert len(found["reports"]) == 12 * 3 - 1 + 11 + 12 * 8
     by_key = {(r["unit_id"], r["form"], r["period"]): r for r in found["reports"]}
     assert by_key[("944", "topic_report", "2023-H1")] == {
         "unit_id": "944",
