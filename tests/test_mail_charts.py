@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
-import sys
 
 import pytest
 from PIL import Image
 
-from tests.conftest import REPO, SAMPLE_TODAY
+from tests.conftest import SAMPLE_TODAY
+from tests.process_probe import run_in_a_process
 from tests.smtp_server import OFFICE, mail_config, run_cli, running_server
 
 
@@ -59,29 +58,13 @@ def test_reminders_and_the_weekly_digest_carry_no_image(tmp_path, smtp_server):
         assert "multipart/related" not in types and not any(t.startswith("image/") for t in types)
 
 
-PROBE = """
-import runpy, sys
-config, today = sys.argv[1:]
-sys.argv = ["main.py", "--config", config, "run", "--today", today]
-try:
-    runpy.run_path("main.py", run_name="__main__")
-except SystemExit as exit:
-    print("exit", exit.code)
-print("imported:", *(name for name in ("matplotlib", "PIL") if name in sys.modules))
-"""
-
-
 def test_a_run_with_no_consolidated_report_never_loads_matplotlib(tmp_path):
     path = mail_config(tmp_path)
 
-    def run(today: str) -> list[str]:
-        done = subprocess.run(
-            [sys.executable, "-c", PROBE, str(path), today], cwd=REPO, capture_output=True, text=True, check=True
-        )
-        return done.stdout.splitlines()
-
-    with_report = run(SAMPLE_TODAY)  # the after-deadline report, its charts drawn
-    reminders_only = run("2023-07-21")
+    with_report = run_in_a_process(
+        path, SAMPLE_TODAY, "matplotlib", "PIL"
+    )  # the after-deadline report, its charts drawn
+    reminders_only = run_in_a_process(path, "2023-07-21", "matplotlib", "PIL")
 
     assert "1 after_deadline" in with_report[1] and with_report[-2:] == ["exit 0", "imported: matplotlib PIL"]
     assert reminders_only[1] == "  due: 3 email(s): 3 reminder"

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-import subprocess
-import sys
 
 from delivery.registry import build_transport
 from delivery.render import render_email
@@ -16,7 +14,8 @@ from service.check import collect
 from service.run import RunOutcome, deliver
 from settings import load_config
 from store import Store
-from tests.conftest import REPO, SAMPLE_TODAY
+from tests.conftest import SAMPLE_TODAY
+from tests.process_probe import run_in_a_process
 from tests.smtp_server import PASSWORD, SmtpServer, mail_config, run_cli
 
 TODAY = dt.date.fromisoformat(SAMPLE_TODAY)
@@ -70,30 +69,13 @@ def test_once_the_transport_is_down_no_other_email_is_rendered(tmp_path, monkeyp
     assert len([s for s in subjects(config) if s]) == 1
 
 
-PROBE = """
-import runpy, sys
-config, today = sys.argv[1:]
-sys.argv = ["main.py", "--config", config, "run", "--today", today]
-try:
-    runpy.run_path("main.py", run_name="__main__")
-except SystemExit as exit:
-    print("exit", exit.code)
-print("imported:", *(name for name in ("openpyxl", "pandas") if name in sys.modules))
-"""
-
-
-def run_in_a_process(config_path, today: str) -> list[str]:
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, str(config_path), today], cwd=REPO, capture_output=True, text=True, check=True
-    )
-    return done.stdout.splitlines()
-
-
 def test_the_workbook_library_is_loaded_only_by_a_run_that_makes_a_consolidated_workbook(tmp_path):
     path = mail_config(tmp_path)
 
-    with_report = run_in_a_process(path, SAMPLE_TODAY)  # the after-deadline report and its workbook
-    reminders_only = run_in_a_process(path, "2023-07-21")
+    with_report = run_in_a_process(
+        path, SAMPLE_TODAY, "openpyxl", "pandas"
+    )  # the after-deadline report and its workbook
+    reminders_only = run_in_a_process(path, "2023-07-21", "openpyxl", "pandas")
 
     assert "1 after_deadline" in with_report[1] and with_report[-2:] == ["exit 0", "imported: openpyxl"]
     assert reminders_only[1] == "  due: 3 email(s): 3 reminder"
