@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from consolidation.charts import status_chart
@@ -72,6 +73,16 @@ def document_sections(consolidation: Consolidation) -> list[Section]:
     return list(chosen.values())
 
 
+def companion_sections(consolidation: Consolidation, main: Section) -> list[Section]:
+    """The other forms with figures reported for ``main``'s period: a yearly Báo cáo on the topic
+    also tells the year-end commitment results (seed: "hằng tháng và cuối năm")."""
+    return [
+        s
+        for s in consolidation.sections
+        if s is not main and s.period.id == main.period.id and s.form.key != main.form.key and has_figures(s.form)
+    ]
+
+
 def date_in_words(report: ReportDocument, day: dt.date) -> str:
     """ "Sóc Trăng, ngày 20 tháng 7 năm 2023": a day under 10 and months 1–2 get a leading zero."""
     month = f"{day.month:02d}" if day.month < 3 else str(day.month)
@@ -114,6 +125,22 @@ def results_sentence(section: Section) -> str:
     return report_text("results_sentence", parts=parts) if parts else report_text("results_none")
 
 
+def companion_sentence(section: Section) -> str:
+    """The totals of another form of the period in one sentence: its own phrase in report.yaml
+    (by form key), else the generic one."""
+    totals = {i.key: t for i, t in zip(section.indicators, section.totals, strict=True) if i.numeric}
+    if report_value("companion_sentence", section.form.key) is None:
+        return results_sentence(section)
+
+    def percent(part: str, whole: str) -> str:
+        if not totals.get(whole) or totals.get(part) is None:
+            return ""
+        return format_number(round(100 * totals[part] / totals[whole], 1))
+
+    shown = {key: ("" if value is None else format_number(value)) for key, value in totals.items()}
+    return report_text("companion_sentence", section.form.key, v=shown, percent=percent)
+
+
 def units_table(section: Section) -> list[list[str]]:
     """Header, a row per unit (short name, status, key indicators), then the totals."""
     empty = report_text("table", "empty")
@@ -150,8 +177,9 @@ def change_lines(section: Section) -> list[str]:
     ]
 
 
-def report_docx(config: Config, section: Section, today: dt.date) -> bytes:
-    """The draft Báo cáo of ``section`` dated ``today``, as .docx bytes."""
+def report_docx(config: Config, section: Section, today: dt.date, companions: Sequence[Section] = ()) -> bytes:
+    """The draft Báo cáo of ``section`` dated ``today``, as .docx bytes; ``companions`` (other
+    forms of the same period, see companion_sections) get their totals and table in section II."""
     import docx
 
     document = docx.Document()
@@ -159,14 +187,14 @@ def report_docx(config: Config, section: Section, today: dt.date) -> bytes:
     _heading(document, config.report, today)
     _paragraph(document, report_text("title"), bold=True, centred=True, before=12, size=TITLE_PT[config.report.layout])
     _paragraph(document, summary_line(config, section), bold=True, centred=True, after=12)
-    _body(document, config, section, today)
+    _body(document, config, section, today, companions)
     _closing(document, config.report)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
 
 
-def _body(document: Document, config: Config, section: Section, today: dt.date) -> None:
+def _body(document: Document, config: Config, section: Section, today: dt.date, companions: Sequence[Section]) -> None:
     _paragraph(document, report_text("sections", "carried_out"), bold=True)
     for line in carried_out_lines(section, today):
         _paragraph(document, line, indent=True)
@@ -175,6 +203,13 @@ def _body(document: Document, config: Config, section: Section, today: dt.date) 
     _paragraph(document, report_text("results_table_intro"), indent=True)
     _table(document, units_table(section))
     _chart(document, status_chart(section))
+    for companion in companions:
+        title = report_text(
+            "companion_heading", title=companion.form.title, period=period_name(config, companion.period)
+        )
+        _paragraph(document, title, bold=True, indent=True, before=6)
+        _paragraph(document, companion_sentence(companion), indent=True)
+        _table(document, units_table(companion))
     _paragraph(document, report_text("sections", "difficulties"), bold=True, before=6)
     for number, (label, lines) in enumerate(units_texts(section), start=1):
         _paragraph(document, report_text("text_heading", number=number, label=label), bold=True, indent=True)

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from consolidation.document import DOCX, document_name, document_sections, report_docx
+from consolidation.document import DOCX, companion_sections, document_name, document_sections, report_docx
 from consolidation.figures import Consolidation, consolidate
 from consolidation.names import period_name, short_unit_name
 from consolidation.texts import catalogue_keys, catalogue_value, mail_text, render, topic_title
@@ -156,7 +156,11 @@ def render_consolidated(config: Config, judgement: Judgement, email: PlannedEmai
     inline: list[InlineImage] = []
     if template == "consolidated":
         attachments += [
-            Attachment(document_name(config, s), report_docx(config, s, judgement.today), DOCX)
+            Attachment(
+                document_name(config, s),
+                report_docx(config, s, judgement.today, companion_sections(consolidation, s)),
+                DOCX,
+            )
             for s in document_sections(consolidation)
         ]
         inline = section_charts(consolidation, context["sections"])

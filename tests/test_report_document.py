@@ -21,6 +21,7 @@ from service.report import report_form
 from settings import load_config
 from store import Store
 from tests.conftest import REPO, SAMPLE_TODAY, write_config
+from vntext import format_number
 
 TODAY = dt.date.fromisoformat(SAMPLE_TODAY)
 STATE_LAYOUT = {
@@ -280,3 +281,42 @@ def test_the_document_shows_the_status_chart_after_the_units_table(config, store
     assert picture.width.mm == pytest.approx(120, abs=0.5)
     images = [p for p in document.part.package.parts if p.content_type == "image/png"]
     assert len(images) == 1 and images[0].blob.startswith(b"\x89PNG")
+
+
+def test_the_yearly_report_tells_the_year_end_commitment_results_summed_over_units(tmp_path):
+    workbooks = tmp_path / "workbooks"
+    shutil.copytree(REPO / "samples" / "workbooks", workbooks)
+    written = {}
+    for path in sorted(workbooks.glob("94[1-4]-*.xlsx")):  # four units give their year-end results
+        book = openpyxl.load_workbook(path)
+        tab = book["Cam kết hằng tháng"]
+        officials, committed, met = 10 + len(written), 9, 7 + len(written) % 2
+        tab.append(["Năm 2023", dt.datetime(2023, 12, 15), officials, committed, met, None, ""])
+        book.save(path)
+        written[path.name] = (officials, committed, met)
+    config_path = write_config(tmp_path, source={"kind": "local", "folder": str(workbooks)})
+    out = tmp_path / "reports"
+
+    result = CliRunner().invoke(
+        cli, ["--config", str(config_path), "report", "--period", "2023-Y", "--out", str(out), "--today", "2023-12-20"]
+    )
+
+    assert result.exit_code == 0, result.output
+    document = docx.Document(out / "bao-cao-nam-2023.docx")
+    text = body_text(document)
+    heading = "* Kết quả thực hiện bản cam kết tu dưỡng, rèn luyện, phấn đấu (năm 2023):"
+    sentence = text[text.index(heading) + 1]
+    officials, committed, met = (sum(v[i] for v in written.values()) for i in range(3))
+    rate = format_number(round(100 * met / committed, 1))
+    assert sentence == (
+        f"Tổng số {officials} CBCC-NLĐ, trong đó {committed} người có bản cam kết tu dưỡng, rèn luyện, phấn đấu"
+        f" và {met} người thực hiện tốt cam kết (đạt {rate}% số người có bản cam kết)."
+    )
+    table = next(t for t in document.tables if t.rows[0].cells[-1].text == "Số CBCC-NLĐ thực hiện tốt cam kết")
+    rows = [[c.text for c in row.cells] for row in table.rows]
+    assert rows[-1][0] == "Tổng cộng" and rows[-1][2:] == [str(officials), str(committed), str(met)]
+    given = [row for row in rows[1:-1] if row[2] != "—"]
+    assert len(given) == len(written)
+    assert text.index("II. KẾT QUẢ THỰC HIỆN") < text.index(heading) < text.index(
+        "III. KHÓ KHĂN, VƯỚNG MẮC VÀ ĐỀ XUẤT, KIẾN NGHỊ"
+    )
