@@ -104,7 +104,7 @@ def check(config: Config, today: str | None, unit_id: str | None, as_json: bool,
     """
     from service.check import check_command
 
-    if unit_id and unit_id not in {u.id for u in config.units}:
+    if unit_id and unit_id not in {u.id for u in config.units} and config.control is None:
         raise click.BadParameter(f"no unit with id {unit_id!r} in config", param_hint="--unit")
     click.echo(check_command(config, _today(today, config), unit_id, as_json, full))
 
@@ -241,6 +241,32 @@ def schedule(ctx: click.Context, at: dt.datetime) -> None:
     config_path = ctx.find_root().params["config_path"] or DEFAULT_CONFIG
     install = Install.current(Path(__file__).parent, config_path)
     click.echo(schedule_text(config, install, at.time(), dt.date.today().year))
+
+
+@cli.command()
+@click.option("--init", "init", is_flag=True, help="Create the control workbook with its tabs and config's units.")
+@click.option("--check", "check_only", is_flag=True, help="Read it and print what would change; apply nothing.")
+@click.option("--today", help="Judge as if today were this date (YYYY-MM-DD).")
+@pass_config
+def control(config: Config, init: bool, check_only: bool, today: str | None) -> None:
+    """The office's control spreadsheet (config: control.sheet): units kept by staff.
+
+    Its «Đơn vị» tab adds units to config.yaml's or overrides them by id; «Đang theo dõi: không»
+    stops following one (its history stays). Every check, run and report reads it first.
+
+    \b
+    Example:
+        python main.py control --init
+        python main.py control --check
+    """
+    from service.control import control_check_command, control_init_command
+
+    if init == check_only:
+        raise click.UsageError("give exactly one of --init or --check")
+    if init:
+        click.echo(control_init_command(config))
+    else:
+        click.echo(control_check_command(config, _today(today, config)))
 
 
 @cli.command()

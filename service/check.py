@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from consolidation.names import period_short
+from errors import ConfigError
 from rules.judge import Memory, UnitReading, judge, owed_tabs, read_unit
 from rules.messages import status_text, text
 from rules.model import Accepted, Finding, Judgement, ReportStatus, plain_value, plain_values
@@ -199,10 +200,20 @@ def _finding_line(finding: Finding, period_labels: dict[str, str]) -> str:
 
 def check_command(config: Config, today: dt.date, unit_id: str | None, as_json: bool, full: bool = False) -> str:
     """What `python main.py check` prints."""
+    from service.control import apply_control
+
     with Store.open(config.state_file) as store:
-        judgement = collect(config, today, store, [unit_id] if unit_id else None, full=full)
+        source = build_source(config, store, full=full)
+        controlled = apply_control(config, store, today, source)
+        config = controlled.config
+        if unit_id and unit_id not in {u.id for u in config.units}:
+            raise ConfigError(f"--unit: no unit with id {unit_id!r} in config or the control sheet")
+        judgement = collect(config, today, store, [unit_id] if unit_id else None, source=source, full=full)
         publish_board(config, store, judgement)
     log_unit_problems(config, judgement)
     if as_json:
-        return json.dumps(judgement_as_dict(config, judgement), ensure_ascii=False, indent=2)
-    return render_text(config, judgement)
+        shown = judgement_as_dict(config, judgement)
+        if config.control is not None:  # the control spreadsheet's rows not applied, in Vietnamese
+            shown["control"] = controlled.notices
+        return json.dumps(shown, ensure_ascii=False, indent=2)
+    return "\n".join([*controlled.summary(), render_text(config, judgement)])

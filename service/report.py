@@ -51,7 +51,10 @@ def written_files(config: Config, consolidation: Consolidation, today: dt.date, 
 
 def report_command(config: Config, period_id: str, form_key: str | None, today: dt.date, out: Path) -> str:
     """What `python main.py report` prints: the files it wrote, one a line."""
+    from service.control import apply_control
+
     with Store.open(config.state_file) as store:
+        config = apply_control(config, store, today).config
         judgement = collect(config, today, store, command="report")
     form_key = form_key or report_form(config, judgement, period_id)
     if not any(r.form_key == form_key and r.period.id == period_id for r in judgement.reports):

@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,11 +29,13 @@ from errors import AlreadyRunning, DeliveryError, SourceError
 from rules.model import Judgement
 from service.board import publish_board
 from service.check import collect
+from service.control import apply_control
 from service.logs import log_unit_problems
 from service.notices import delivery_notices
 from settings.schema import Config
 from store import Store
 from store.ledger import CAP, FAILED, QUEUED, SENT, TEMPORARY, Decided, Entry
+from sync.factory import build_source
 from sync.source import Source
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,8 @@ class RunOutcome:
     service_faults: dict[str, str] = field(default_factory=dict)
     delivery_seconds: float = 0.0
     judgement: Judgement | None = field(default=None, repr=False)  # the day's, for the status board
+    config: Config | None = field(default=None, repr=False)  # as the control spreadsheet made it
+    control: list[str] = field(default_factory=list)  # what the control spreadsheet did
 
     def summary(self) -> str:
         kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(self.due.items())) or "none"
@@ -68,6 +72,7 @@ class RunOutcome:
             f"  due: {sum(self.due.values())} email(s): {kinds}",
             f"  {self.delivered_verb}: {sum(self.sent.values())}: {sent}",
         ]
+        lines += [f"  {line}" for line in self.control]
         if not self.sending_day:
             lines.append("  not a sending day (a weekend or day off): what falls due goes out on the next working day")
         if self.capped:
@@ -126,6 +131,7 @@ def deliver(
     store: Store,
     transport: Transport,
     outcome: RunOutcome,
+    office_notices: Sequence[str] = (),
 ) -> None:
     """Decide for each email whether it goes now, and only then render, build and hand it to
     ``transport``, recording each step in ``store``.
@@ -134,7 +140,8 @@ def deliver(
     an email another process claimed or sent meanwhile is skipped, never sent twice. Who still
     needs it is read once the claim is held, as another process may have delivered it to some
     recipients since this one first looked. One over the daily cap, or after the transport went
-    down, stays queued unrendered; a consolidated report is rendered with the delivery notices.
+    down, stays queued unrendered; a consolidated report is rendered with ``office_notices``
+    (about the control spreadsheet) and the delivery notices.
     """
     sender = config.mail.delivery.sender(config.organisation)
     budget = config.mail.daily_cap - store.sent_on(today)
@@ -161,7 +168,9 @@ def deliver(
                 store.mark_waiting(email.key, down.reason, str(down), transport.name)
                 continue
             notices = delivery_notices(config, store, today, email.key) if email.kind in CONSOLIDATED else None
-            rendered = render(replace(email, notices=notices.sentences) if notices else email)
+            if notices is not None:
+                email = replace(email, notices=[*office_notices, *notices.sentences])
+            rendered = render(email)
             outgoing = build_message(
                 email.key, email.kind, email.unit.id if email.unit else None, rendered, sender,
                 config.mail.sender_name, email.to, email.cc, reply_to=config.organisation.office_email,
@@ -236,9 +245,14 @@ def run_job(
     dry_run: bool = False,
 ) -> RunOutcome:
     """The whole job for ``today`` on ``store``; returns what happened."""
+    source = source or build_source(config, store)
+    controlled = apply_control(config, store, today, source, record=not dry_run)
+    config = controlled.config
     judgement = collect(config, today, store, source=source, command="run")
     transport = transport or build_transport(config, dry_run)
-    outcome = RunOutcome(today, transport.verb, dry_run, is_sending_day(config, today), judgement=judgement)
+    outcome = RunOutcome(
+        today, transport.verb, dry_run, is_sending_day(config, today), judgement=judgement, config=config
+    )
     failures = read_failures(judgement)
     outcome.unit_faults = {u: f.code for u, f in failures.unit_faults.items()}
     outcome.service_faults = {u: code for code, ids in failures.service_faults.items() for u in ids}
@@ -247,7 +261,9 @@ def run_job(
     outcome.due.update(e.kind for e in planned)
     if outcome.sending_day:  # on a day off what is queued stays queued, for the next sending day
         outcome.cancelled = store.cancel_queued_except({e.key for e in planned})
-    deliver(config, today, planned, lambda email: render_email(config, judgement, email), store, transport, outcome)
+    outcome.control = controlled.summary()
+    render = lambda email: render_email(config, judgement, email)  # noqa: E731
+    deliver(config, today, planned, render, store, transport, outcome, controlled.notices)
     outcome.waiting_errors = [
         (e.key, e.first_day, e.last_error or "") for e in store.waiting() if e.queued_reason != CAP
     ]
@@ -283,7 +299,7 @@ def run_command(config: Config, today: dt.date, dry_run: bool = False) -> str:
     else:
         with run_lock(config), Store.open(config.state_file) as store:
             outcome = run_job(config, today, store)
-            publish_board(config, store, outcome.judgement)
+            publish_board(outcome.config or config, store, outcome.judgement)
     if outcome.waiting_errors or outcome.given_up:
         raise DeliveryError(
             f"{len(outcome.waiting_errors)} email(s) could not be delivered and stay queued for the next run,"

@@ -355,6 +355,12 @@ class ReportDocument(Strict):
     recipients: list[Line] = Field(default_factory=lambda: ["Như trên", "Lưu VP"], min_length=1)
 
 
+class Control(Strict):
+    """The office's control spreadsheet: units, ad-hoc requests and reviews kept by staff."""
+
+    sheet: Line = Field(description="local: workbook file in the source folder; google: URL or ID")
+
+
 class Config(Strict):
     organisation: Organisation
     state_file: Path = Path("state/state.sqlite3")
@@ -369,6 +375,7 @@ class Config(Strict):
     calendar: Calendar
     mail: Mail = Mail()
     report: ReportDocument = ReportDocument()
+    control: Control | None = None
 
     @model_validator(mode="after")
     def _cross_references(self) -> Config:

@@ -252,6 +252,21 @@ class Store(LedgerQueries, SheetQueries):
                 "UPDATE runs SET finished_at = ?, outcome = ? WHERE id = ?", (now(), outcome, run_id)
             )
 
+    # --- the control spreadsheet -------------------------------------------------------------
+    def control_applied(self, tab: str) -> tuple[Any, dt.date] | None:
+        """What the control spreadsheet's ``tab`` last applied (JSON), and on which day."""
+        query = "SELECT content, applied_on FROM control_applied WHERE tab = ?"
+        row = self.connection.execute(query, (tab,)).fetchone()
+        return (json.loads(row[0]), dt.date.fromisoformat(row[1])) if row else None
+
+    def save_control_applied(self, tab: str, content: Any, today: dt.date) -> None:
+        with self.transaction():
+            self.connection.execute(
+                "INSERT INTO control_applied VALUES (?, ?, ?, ?) ON CONFLICT (tab) DO UPDATE SET"
+                " content = excluded.content, applied_on = excluded.applied_on, applied_at = excluded.applied_at",
+                (tab, to_json(content), today.isoformat(), now()),
+            )
+
     # --- units --------------------------------------------------------------------------------
     def units_seen(self) -> dict[str, UnitSeen]:
         rows = self.connection.execute(

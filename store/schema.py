@@ -180,5 +180,20 @@ def _refusals(connection: sqlite3.Connection) -> None:
     )
 
 
+def _control(connection: sqlite3.Connection) -> None:
+    """What the office's control spreadsheet last applied, per tab: a run that cannot read it goes
+    on with that."""
+    connection.execute(
+        """
+        CREATE TABLE IF NOT EXISTS control_applied (
+            tab TEXT PRIMARY KEY,     -- units | requests | reviews
+            content TEXT NOT NULL,    -- JSON, as rules.control keeps it
+            applied_on TEXT NOT NULL, -- the run's day
+            applied_at TEXT NOT NULL
+        )
+        """
+    )
+
+
 # Append only: a migration once released is never edited, its number is the file's version.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_initial, _claims, _refusals]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_initial, _claims, _refusals, _control]

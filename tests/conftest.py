@@ -40,6 +40,7 @@ def write_config(tmp_path: Path, **overrides) -> Path:
     raw["state_file"] = str(tmp_path / "state.sqlite3")
     if raw["source"]["kind"] == "local":
         raw["source"]["folder"] = str(REPO / raw["source"]["folder"])
+    raw.pop("control", None)  # tests that want the control sheet name it (control=...)
     raw.setdefault("mail", {}).setdefault("delivery", {"transport": "outbox"})
     if raw["mail"]["delivery"].get("transport", "outbox") == "outbox":
         raw["mail"]["delivery"]["folder"] = str(tmp_path / "outbox")

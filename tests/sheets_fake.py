@@ -373,10 +373,16 @@ def service_account_info(
     }
 
 
-def load_workbooks(fake: SheetsFake, folder: Path) -> dict[str, str]:
-    """Serve every workbook of ``folder``; returns file name → spreadsheet ID (its stem)."""
+CONTROL_WORKBOOK = "bang-dieu-khien.xlsx"  # the samples' control workbook: the office's, not a unit's
+
+
+def load_workbooks(fake: SheetsFake, folder: Path, control: bool = False) -> dict[str, str]:
+    """Serve every unit workbook of ``folder`` (and the control workbook if ``control``); returns
+    file name → spreadsheet ID (its stem)."""
     ids = {}
     for path in sorted(Path(folder).glob("*.xlsx")):
+        if path.name == CONTROL_WORKBOOK and not control:
+            continue
         fake.add_spreadsheet(path.stem, workbook_tabs(path), title=path.stem)
         ids[path.name] = path.stem
     return ids

@@ -1,0 +1,174 @@
+"""The office's control spreadsheet (config: control.sheet), read at the start of every `check`,
+`run` and `report` through the same source as the units' sheets: its «Đơn vị» tab adds units to
+config.yaml's or overrides them by id, or stops following one.
+
+What it applied is kept in the store: a day the sheet cannot be read goes on with that, and says
+so. A bad row is skipped and told to the office (``Controlled.notices``), the others apply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from errors import ConfigError
+from rules.control import ControlProblem, UnitRows, control_texts, merge_units, parse_units, tab_name
+from rules.grids import UnitGrids
+from settings.schema import Config, Unit
+from store import Store
+from sync.factory import build_source
+from sync.source import Source
+from vntext import vn_date
+
+log = logging.getLogger(__name__)
+
+CONTROL_ID = "control-sheet"  # how the control spreadsheet is fetched: as a unit of its own
+UNITS = "units"
+
+
+@dataclass
+class Controlled:
+    """The config a command works with, and what the control spreadsheet did to it."""
+
+    config: Config
+    problems: list[ControlProblem] = field(default_factory=list)
+    unreadable: str | None = None  # the sentence saying the sheet could not be read (Vietnamese)
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    stopped: list[str] = field(default_factory=list)
+
+    @property
+    def notices(self) -> list[str]:
+        """What the office reads in its next consolidated report."""
+        return ([self.unreadable] if self.unreadable else []) + [p.message for p in self.problems]
+
+    def summary(self) -> list[str]:
+        """What the command prints about the control spreadsheet (English, for the operator)."""
+        lines = []
+        if self.unreadable:
+            lines.append("control sheet not read: going on with what it last applied")
+        for label, ids in (("added", self.added), ("changed", self.changed), ("no longer followed", self.stopped)):
+            if ids:
+                lines.append(f"control sheet: unit(s) {label}: {', '.join(ids)}")
+        if self.problems:
+            lines.append(f"control sheet: {len(self.problems)} row problem(s), those rows not applied:")
+            lines += [f"  {p.message}" for p in self.problems]
+        return lines
+
+
+def control_unit(config: Config) -> Unit:
+    """The control spreadsheet as the source reads a unit's sheet."""
+    assert config.control is not None
+    return Unit(id=CONTROL_ID, name="Bảng điều khiển", sheet=config.control.sheet,
+                emails=[config.organisation.office_email])  # fmt: skip
+
+
+def read_control(config: Config, source: Source) -> UnitGrids:
+    """The control spreadsheet's tabs in one read."""
+    [grids] = source.fetch([control_unit(config)], {CONTROL_ID: [tab_name(UNITS)]})
+    return grids
+
+
+def _reason(grids: UnitGrids) -> str:
+    problem = grids.problem
+    assert problem is not None
+    reasons = control_texts()["reasons"]
+    try:
+        return reasons.get(problem.code, reasons["default"]).format(**problem.details)
+    except (KeyError, IndexError):
+        return reasons["default"]
+
+
+def apply_control(
+    config: Config, store: Store, today: dt.date, source: Source | None = None, record: bool = True
+) -> Controlled:
+    """``config`` as the control spreadsheet (if config names one) makes it; ``record`` False
+    (control --check, a dry run) keeps the store as it was."""
+    if config.control is None:
+        return Controlled(config)
+    source = source or build_source(config, store)
+    grids = read_control(config, source)
+    saved = store.control_applied(UNITS)
+    previous = UnitRows.from_json(saved[0]) if saved else None
+    before = merge_units(config, previous) if previous else config
+    if grids.problem is not None:
+        texts = control_texts()
+        reason = _reason(grids)
+        if saved:
+            since = texts["unreadable_since"].format(day=vn_date(saved[1]))
+            sentence = texts["unreadable"].format(reason=reason, since=since)
+        else:
+            sentence = texts["unreadable_never"].format(reason=reason)
+        log.warning("control sheet %s not read (%s): using what it last applied", config.control.sheet,
+                    grids.problem.code)  # fmt: skip
+        rows = previous or UnitRows()
+        return _outcome(before, merge_units(config, rows), [], sentence)
+    rows = parse_units(grids.grids.get(tab_name(UNITS)), config)
+    if not rows.applied:  # the tab or its id column is missing: keep what was applied
+        return _outcome(before, before, rows.problems, None)
+    applied = merge_units(config, rows, previous)
+    if record:
+        keep = UnitRows(dict(rows.units), list(rows.off))
+        if previous is not None:  # a bad row keeps its unit's last good row in the store too
+            for unit_id in rows.bad_ids:
+                if unit_id in previous.units:
+                    keep.units[unit_id] = previous.units[unit_id]
+                if unit_id in previous.off:
+                    keep.off.append(unit_id)
+        store.save_control_applied(UNITS, keep.as_json(), today)
+    return _outcome(before, applied, rows.problems, None)
+
+
+def _outcome(
+    before_config: Config, config: Config, problems: list[ControlProblem], unreadable: str | None
+) -> Controlled:
+    before = {u.id: u for u in before_config.units}
+    after = {u.id: u for u in config.units}
+    return Controlled(
+        config,
+        problems,
+        unreadable,
+        added=[u for u in after if u not in before],
+        changed=[u for u in after if u in before and after[u] != before[u]],
+        stopped=[u for u in before if u not in after],
+    )
+
+
+def applied_config(config: Config, store: Store) -> Config:
+    """``config`` as the control spreadsheet last made it, without reading it (status, history)."""
+    if config.control is None:
+        return config
+    saved = store.control_applied(UNITS)
+    return merge_units(config, UnitRows.from_json(saved[0])) if saved else config
+
+
+def control_check_command(config: Config, today: dt.date) -> str:
+    """What `control --check` prints: what the control spreadsheet would change, applying nothing."""
+    if config.control is None:
+        raise ConfigError("control: not set in config; name the control spreadsheet as control.sheet")
+    with Store.scratch(config.state_file) as store:
+        controlled = apply_control(config, store, today, record=False)
+    lines = controlled.summary() or ["control sheet: nothing would change"]
+    units = {u.id: u for u in controlled.config.units}
+    lines.append(f"units followed: {len(units)}")
+    return "\n".join(lines)
+
+
+def control_init_command(config: Config) -> str:
+    """What `control --init` prints: the control workbook written (local source)."""
+    from service.control_book import write_control_workbook
+
+    if config.control is None:
+        raise ConfigError("control: not set in config; name the control spreadsheet as control.sheet")
+    if config.source.kind != "local":
+        raise ConfigError(
+            "control --init writes the local control workbook only; for a Google source, import that"
+            " workbook into a new Google Sheet (File → Import), share it with the service account and"
+            " name it in control.sheet"
+        )
+    path = config.source.folder / config.control.sheet
+    if path.exists():
+        raise ConfigError(f"control --init: {path} already exists; it is never overwritten")
+    tabs = write_control_workbook(config, path)
+    return f"wrote {path}: tabs {', '.join(tabs)}; {len(config.units)} unit(s) from config.yaml"

@@ -1,0 +1,222 @@
+"""The office keeps its units in the control spreadsheet: a new row is read and reminded on the
+next run, «không» stops the reminders, a bad row is told with its tab and row while the others
+apply, and a day the sheet cannot be read goes on with what it last applied.
+
+The local control workbook here; the same through the Google fake at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import openpyxl
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from main import cli
+from rules.control import tab_name
+from store import Store
+from tests.conftest import REPO, SAMPLE_TODAY
+from tests.sheets_fake import CONTROL_WORKBOOK, FakeGoogle, load_workbooks, service_account_info
+from tests.smtp_server import mail_config, run_cli, running_server
+
+UNITS_TAB = "Đơn vị"
+NEW_UNIT = ["952", "Hội LHPN xã Mới", "", "xã", "952-xa-moi.xlsx", "hlhpn.xamoi@example.vn", "", "có"]
+
+
+@pytest.fixture
+def smtp_server(monkeypatch):
+    yield from running_server(monkeypatch)
+
+
+@pytest.fixture
+def workbooks(tmp_path):
+    folder = tmp_path / "workbooks"
+    shutil.copytree(REPO / "samples" / "workbooks", folder)
+    # A new commune whose report is as far behind as Trần Đề's: nothing sent this month.
+    shutil.copyfile(folder / "951-tran-de.xlsx", folder / "952-xa-moi.xlsx")
+    return folder
+
+
+def controlled_config(tmp_path, workbooks, server=None):
+    path = mail_config(tmp_path, server, workbooks=workbooks)
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["control"] = {"sheet": CONTROL_WORKBOOK}
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def edit_units(workbooks, change) -> None:
+    path = workbooks / CONTROL_WORKBOOK
+    book = openpyxl.load_workbook(path)
+    change(book[UNITS_TAB])
+    book.save(path)
+
+
+def row_of(sheet, unit_id: str) -> int:
+    return next(cell.row for cell in sheet["A"] if str(cell.value) == unit_id)
+
+
+def test_the_sample_control_workbook_lists_the_units_of_config_yaml():
+    book = openpyxl.load_workbook(REPO / "samples" / "workbooks" / CONTROL_WORKBOOK)
+    config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+    assert book.sheetnames == [tab_name("units"), tab_name("requests"), tab_name("reviews")]
+    ids = [str(row[0]) for row in book[UNITS_TAB].iter_rows(min_row=2, values_only=True)]
+    assert ids == [u["id"] for u in config["units"]]
+    assert config["control"] == {"sheet": CONTROL_WORKBOOK}
+
+
+def test_a_unit_added_in_the_control_sheet_is_read_and_reminded_on_the_next_run(tmp_path, workbooks, smtp_server):
+    path = controlled_config(tmp_path, workbooks, smtp_server)
+    edit_units(workbooks, lambda sheet: sheet.append(NEW_UNIT))
+
+    result = run_cli(path, SAMPLE_TODAY)
+
+    assert result.exit_code == 0, result.output
+    assert "control sheet: unit(s) added: 952" in result.output
+    to_new = [m for m in smtp_server.messages if "hlhpn.xamoi@example.vn" in m.rcpt_tos]
+    assert len(to_new) == 1
+    assert "Hội LHPN xã Mới" in to_new[0].text and "Tháng 7/2023" in to_new[0].text
+    again = run_cli(path, SAMPLE_TODAY)
+    assert again.exit_code == 0 and "due: 0 email(s)" in again.output
+    assert len([m for m in smtp_server.messages if "hlhpn.xamoi@example.vn" in m.rcpt_tos]) == 1
+
+
+def test_a_unit_switched_off_is_no_longer_reminded_and_keeps_its_history(tmp_path, workbooks, smtp_server):
+    path = controlled_config(tmp_path, workbooks, smtp_server)
+    assert run_cli(path, "2023-07-19").exit_code == 0  # Trần Đề (951) is reminded of July
+    reminded = [m for m in smtp_server.messages if "hlhpn.trande@example.vn" in m.rcpt_tos]
+    assert reminded
+
+    edit_units(workbooks, lambda sheet: sheet.cell(row_of(sheet, "951"), 8, "không"))
+    result = run_cli(path, SAMPLE_TODAY)
+
+    assert result.exit_code == 0, result.output
+    assert "control sheet: unit(s) no longer followed: 951" in result.output
+    assert [m for m in smtp_server.messages if "hlhpn.trande@example.vn" in m.rcpt_tos] == reminded
+    with Store.open(tmp_path / "state.sqlite3") as store:
+        assert "951" in store.units_seen()  # what was seen of it stays
+
+
+def test_bad_rows_are_skipped_with_their_tab_and_row_and_told_to_the_office(tmp_path, workbooks, smtp_server):
+    path = controlled_config(tmp_path, workbooks, smtp_server)
+
+    def change(sheet):
+        sheet.append(NEW_UNIT)
+        sheet.append(["953", "Hội LHPN xã Thử", "", "ấp", "953.xlsx", "khong-phai-email", "", "có"])
+        sheet.append(["952", "Hội LHPN xã Trùng", "", "xã", "x.xlsx", "a@example.vn", "", "có"])
+        sheet.cell(row_of(sheet, "945"), 8, "có lẽ")
+
+    edit_units(workbooks, change)
+    result = run_cli(path, SAMPLE_TODAY)
+
+    assert result.exit_code == 0, result.output
+    first_new = 14  # header, 12 units, then the new rows
+    told = [
+        "Bảng điều khiển, trang «Đơn vị», dòng 6: «Đang theo dõi» phải ghi «có» hoặc «không», không phải «có lẽ»;"
+        " dòng này chưa được áp dụng; hệ thống giữ thông tin đã áp dụng trước đó của đơn vị",
+        f"Bảng điều khiển, trang «Đơn vị», dòng {first_new + 1}: loại đơn vị «ấp» không hợp lệ (ghi: huyện, xã hoặc"
+        " trực thuộc); dòng này chưa được áp dụng",
+        f"Bảng điều khiển, trang «Đơn vị», dòng {first_new + 1}: «khong-phai-email» không phải là địa chỉ e-mail hợp"
+        " lệ; dòng này chưa được áp dụng",
+        f"Bảng điều khiển, trang «Đơn vị», dòng {first_new + 2}: mã đơn vị «952» trùng với dòng {first_new};"
+        " dòng này chưa được áp dụng; hệ thống giữ thông tin đã áp dụng trước đó của đơn vị",
+    ]
+    for line in told:
+        assert line in result.output
+    # The good row applies: the new unit is reminded; the bad ones change nothing.
+    assert [m for m in smtp_server.messages if "hlhpn.xamoi@example.vn" in m.rcpt_tos]
+    assert not [m for m in smtp_server.messages if "a@example.vn" in m.rcpt_tos]
+    [report] = [
+        m for m in smtp_server.messages if m.message["To"] == "bantuyengiaocslp2019@gmail.com" and not m.message["Cc"]
+    ]  # the consolidated report of July
+    for line in told:
+        assert line in report.text
+
+
+def test_an_unreadable_control_sheet_leaves_what_it_last_applied_and_says_so(tmp_path, workbooks, smtp_server):
+    path = controlled_config(tmp_path, workbooks, smtp_server)
+    edit_units(workbooks, lambda sheet: sheet.append(NEW_UNIT))
+    assert run_cli(path, "2023-07-19").exit_code == 0
+    (workbooks / CONTROL_WORKBOOK).write_bytes(b"not a workbook")
+
+    result = CliRunner().invoke(cli, ["--config", str(path), "check", "--today", SAMPLE_TODAY, "--json"])
+
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["control"] == [
+        f"Không đọc được bảng điều khiển (tệp {CONTROL_WORKBOOK} bị hỏng hoặc không phải tệp Excel); hệ thống dùng"
+        " danh sách đơn vị áp dụng lần trước (ngày 19/07/2023)."
+    ]
+    assert "952" in {r["unit_id"] for r in shown["reports"]}
+
+
+def test_control_check_prints_what_would_change_and_applies_nothing(tmp_path, workbooks):
+    path = controlled_config(tmp_path, workbooks)
+    edit_units(workbooks, lambda sheet: (sheet.append(NEW_UNIT), sheet.cell(row_of(sheet, "946"), 8, "không")))
+
+    result = CliRunner().invoke(cli, ["--config", str(path), "control", "--check", "--today", SAMPLE_TODAY])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "control sheet: unit(s) added: 952",
+        "control sheet: unit(s) no longer followed: 946",
+        "units followed: 12",
+    ]
+    assert not (tmp_path / "state.sqlite3").exists()
+
+
+def test_control_init_writes_the_tabs_with_dropdowns_and_never_overwrites(tmp_path, workbooks):
+    (workbooks / CONTROL_WORKBOOK).unlink()
+    path = controlled_config(tmp_path, workbooks)
+
+    first = CliRunner().invoke(cli, ["--config", str(path), "control", "--init"])
+    second = CliRunner().invoke(cli, ["--config", str(path), "control", "--init"])
+
+    assert first.exit_code == 0, first.output
+    book = openpyxl.load_workbook(workbooks / CONTROL_WORKBOOK)
+    units = book[UNITS_TAB]
+    assert [c.value for c in units[1]] == [
+        "Mã đơn vị", "Tên đơn vị", "Tên ngắn", "Loại", "Bảng tính", "E-mail", "E-mail người phụ trách", "Đang theo dõi",
+    ]  # fmt: skip
+    assert units.freeze_panes == "A2" and units.max_row == 13
+    lists = {str(v.sqref): v.formula1 for v in units.data_validations.dataValidation}
+    assert lists == {"D2:D501": '"huyện,xã,trực thuộc"', "H2:H501": '"có,không"'}
+    reviews = book[tab_name("reviews")]
+    assert '"duyệt,trả lại"' in {v.formula1 for v in reviews.data_validations.dataValidation}
+    assert second.exit_code == 2 and "already exists; it is never overwritten" in second.output
+
+
+def test_the_google_control_sheet_is_read_in_one_request_per_run(tmp_path, private_key_pem):
+    bot = "bao-cao@soc-trang-test.iam.gserviceaccount.com"
+    key_file = tmp_path / "key.json"
+    key_file.write_text(json.dumps(service_account_info(bot, private_key_pem)))
+    workbooks = tmp_path / "workbooks"
+    shutil.copytree(REPO / "samples" / "workbooks", workbooks)
+    edit_units(workbooks, lambda sheet: sheet.append([*NEW_UNIT[:4], "951-tran-de", *NEW_UNIT[5:]]))
+    with FakeGoogle() as google:
+        ids = load_workbooks(google.fake, workbooks, control=True)
+        raw = yaml.safe_load(mail_config(tmp_path).read_text(encoding="utf-8"))
+        raw["source"] = {
+            "kind": "google", "api_base": google.url,
+            "credentials": [{"key_file": str(key_file), "reads_per_minute": 300}],
+            "retry": {"max_attempts": 2, "initial_wait": 0, "max_wait": 0},
+        }  # fmt: skip
+        for unit in raw["units"]:
+            unit["sheet"] = ids.get(unit["sheet"], "khong-co-that")
+        raw["control"] = {"sheet": f"https://docs.google.com/spreadsheets/d/{ids[CONTROL_WORKBOOK]}/edit"}
+        path = tmp_path / "google.yaml"
+        path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+        first = run_cli(path, SAMPLE_TODAY)
+        control_reads = [r for r in google.fake.requests() if r.spreadsheet_id == ids[CONTROL_WORKBOOK]]
+        second = run_cli(path, SAMPLE_TODAY)
+        unchanged_reads = [r for r in google.fake.requests() if r.spreadsheet_id == ids[CONTROL_WORKBOOK]]
+
+    assert first.exit_code == 0, first.output
+    assert "control sheet: unit(s) added: 952" in first.output
+    assert [r.kind for r in control_reads] == ["batch_get"]
+    assert unchanged_reads == control_reads  # unchanged since: served from its stored read
+    assert "952" in second.output or "due: 0 email(s)" in second.output
