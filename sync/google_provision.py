@@ -191,10 +191,7 @@ def _header_cell(state: TabState, row: int, col: int, column: Column, label_writ
 def tab_plan(layout: TabLayout, state: TabState, plan: Plan) -> None:
     """Append to ``plan`` what ``state`` lacks of ``layout``; no request touches a data row's values."""
     title, sid, hrow = state.title, state.sheet_id, layout.header_row - 1
-    header = [
-        state.cell(hrow, c).get("formattedValue", "")
-        for c in range(len(state.rows[hrow]) if hrow < len(state.rows) else 0)
-    ]
+    header = [cell.get("formattedValue", "") for cell in (state.rows[hrow] if hrow < len(state.rows) else [])]
     placed = plan_header(layout.columns, header)
     needed = max(placed.positions.values()) + 1
     if needed > state.column_count:
