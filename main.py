@@ -220,6 +220,31 @@ def report(config: Config, period_id: str, form_key: str | None, today: str | No
 
 
 @cli.command()
+@click.option("--unit", "unit_id", help="Only this unit (its id in config).")
+@click.option("--check", is_flag=True, help="Print what would change; write nothing.")
+@click.option("--today", help="Write the help texts' examples as of this date (YYYY-MM-DD).")
+@pass_config
+def provision(config: Config, unit_id: str | None, check: bool, today: str | None) -> None:
+    """Create or repair each unit's tabs from the forms: header, notes, validation, widths, help tab.
+
+    Google: in the spreadsheet the unit created and shared with the service account as Editor
+    (a service account cannot create one), one read and at most one batchUpdate per spreadsheet;
+    local: a template workbook for a unit whose workbook is missing. Data rows are never touched;
+    a second run changes nothing. Exits 4 when the service itself failed (a key refused).
+
+    \b
+    Example:
+        python main.py provision --check
+        python main.py provision --unit 946
+    """
+    from service.provision import provision_command
+
+    if unit_id and unit_id not in {u.id for u in config.units}:
+        raise click.BadParameter(f"no unit with id {unit_id!r} in config", param_hint="--unit")
+    click.echo(provision_command(config, _today(today, config), unit_id, check))
+
+
+@cli.command()
 @click.option(
     "--at", type=click.DateTime(["%H:%M"]), default="07:00", show_default=True,
     help="Time of day, in the organisation's time zone.",

@@ -32,6 +32,8 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 
 SCOPES = [*gspread.auth.READONLY_SCOPES, "https://www.googleapis.com/auth/drive.metadata.readonly"]
+# Only `provision` asks for these: every other command reads.
+WRITE_SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 # Without a timeout a hung connection would stall the cron job for ever; a timeout is retried.
 REQUEST_TIMEOUT_SECONDS = 60.0
@@ -66,9 +68,10 @@ class RedirectingSession(AuthorizedSession):
 
 
 def load_service_account(
-    credential: Credential, index: int, api_base: str | None = None
+    credential: Credential, index: int, api_base: str | None = None, scopes: list[str] = SCOPES
 ) -> service_account.Credentials:
-    """Read-only service-account credentials from the key file in config or the environment."""
+    """Service-account credentials (read-only unless ``scopes`` says otherwise) from the key file
+    in config or the environment."""
     where = f"source.credentials.{index}.key_file"
     path = credential.key_file or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
     if not path:
@@ -80,10 +83,10 @@ def load_service_account(
     except ValueError as exc:
         raise ConfigError(f"{where}: {path} is not a JSON key file") from exc
     if not isinstance(info, dict) or info.get("type") != "service_account":
-        raise ConfigError(f"{where}: {path} is not a service-account key (\"type\": \"service_account\")")
+        raise ConfigError(f'{where}: {path} is not a service-account key ("type": "service_account")')
     info = {**info, "token_uri": redirect(info.get("token_uri") or GOOGLE_TOKEN_URI, api_base)}
     try:
-        return service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
+        return service_account.Credentials.from_service_account_info(info, scopes=scopes)
     except (ValueError, KeyError) as exc:
         # google-auth's message names missing fields; it never echoes the private key.
         raise ConfigError(f"{where}: {path}: {exc}") from exc
@@ -272,9 +275,10 @@ def build_lane(
     clock: Clock = time.monotonic,
     sleep: Sleep = time.sleep,
     throttle: bool = True,
+    scopes: list[str] = SCOPES,
 ) -> Lane:
     """A ready client for one configured credential; raise ConfigError if its key is unusable."""
-    credentials = load_service_account(credential, index, source.api_base)
+    credentials = load_service_account(credential, index, source.api_base, scopes)
     client = gspread.authorize(credentials, session=RedirectingSession(credentials, source.api_base))
     client.set_timeout(REQUEST_TIMEOUT_SECONDS)
     return Lane(

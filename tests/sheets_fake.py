@@ -1,7 +1,8 @@
 """A local stand-in for the Google APIs the Sheets source calls, for tests and benchmarks.
 
-It speaks the OAuth token endpoint, Sheets v4 (values:batchGet, values.get, spreadsheets.get) and
-Drive v3 files.list with bodies shaped like Google's (ragged rows, quoted tab titles, Google's
+It speaks the OAuth token endpoint, Sheets v4 (values:batchGet, values.get, spreadsheets.get with
+field masks, ranges and grid data, spreadsheets:batchUpdate — applied by sheets_fake_writes.py)
+and Drive v3 files.list with bodies shaped like Google's (ragged rows, quoted tab titles, Google's
 error bodies), plays scripted failures, and logs every request so tests can count them.
 """
 
@@ -16,7 +17,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from cryptography.hazmat.primitives import serialization
@@ -31,6 +32,7 @@ from tests.sheets_fake_values import (
     trimmed,
     workbook_tabs,
 )
+from tests.sheets_fake_writes import TabMeta, WriteError, apply_requests, field_paths, grid_data, grid_size, properties
 from vntext import column_letter
 
 _ERRORS = {
@@ -61,15 +63,17 @@ class FakeSpreadsheet:
     title: str
     tabs: dict[str, Grid]
     shared_with: set[str] | None = None  # None: every service account may read it
+    editors: set[str] | None = None  # None: whoever may read it may write; set(): shared read-only
     version: int = 1
     modified: dt.datetime = field(default_factory=lambda: dt.datetime(2023, 7, 1, tzinfo=dt.UTC))
+    meta: dict[str, TabMeta] = field(default_factory=dict)  # per tab: sheet id, widths, validation, ...
 
 
 @dataclass(frozen=True)
 class Logged:
     """One request as the server saw it."""
 
-    kind: str  # token | batch_get | values_get | metadata | drive_list | unknown
+    kind: str  # token | batch_get | values_get | metadata | batch_update | drive_list | unknown
     method: str
     path: str
     params: dict[str, list[str]]
@@ -84,6 +88,7 @@ class SheetsFake:
     def __init__(self) -> None:
         self.spreadsheets: dict[str, FakeSpreadsheet] = {}
         self.tokens: dict[str, str] = {}
+        self.token_scopes: dict[str, list[str]] = {}
         self.scripts: dict[str, deque[tuple[int, dict[str, str]]]] = {}
         self.always: dict[str, tuple[int, dict[str, str]]] = {}
         self.log: list[Logged] = []
@@ -91,10 +96,15 @@ class SheetsFake:
 
     # --- arranging -------------------------------------------------------------------------
     def add_spreadsheet(
-        self, sheet_id: str, tabs: dict[str, Grid], shared_with: set[str] | None = None, title: str | None = None
+        self,
+        sheet_id: str,
+        tabs: dict[str, Grid],
+        shared_with: set[str] | None = None,
+        title: str | None = None,
+        editors: set[str] | None = None,
     ) -> FakeSpreadsheet:
         copied = {t: [list(r) for r in g] for t, g in tabs.items()}
-        sheet = FakeSpreadsheet(sheet_id, title or sheet_id, copied, shared_with)
+        sheet = FakeSpreadsheet(sheet_id, title or sheet_id, copied, shared_with, editors)
         self.spreadsheets[sheet_id] = sheet
         return sheet
 
@@ -122,7 +132,8 @@ class SheetsFake:
         self, kind: str | None = None, spreadsheet_id: str | None = None, account: str | None = None
     ) -> list[Logged]:
         return [
-            r for r in self.log
+            r
+            for r in self.log
             if (kind is None or r.kind == kind)
             and (spreadsheet_id is None or r.spreadsheet_id == spreadsheet_id)
             and (account is None or r.account == account)
@@ -148,8 +159,10 @@ class SheetsFake:
             if kind == "token":
                 status, extra, answer, account = self._token(body)
             else:
-                account = self.tokens.get(headers.get("authorization", "").removeprefix("Bearer "))
-                status, extra, answer = self._answer(kind, sheet_id, tail, params, account)
+                token = headers.get("authorization", "").removeprefix("Bearer ")
+                account = self.tokens.get(token)
+                request = _Request(kind, sheet_id, tail, params, account, self.token_scopes.get(token, []), body)
+                status, extra, answer = self._answer(request)
             self.log.append(Logged(kind, method, parts.path, params, account, sheet_id, status))
             return status, extra, answer
 
@@ -160,12 +173,14 @@ class SheetsFake:
         if method == "GET" and path == "/drive/v3/files":
             return "drive_list", None, ""
         match = re.fullmatch(r"/v4/spreadsheets/([^/:]+)(.*)", path)
+        if method == "POST" and match and match.group(2) == ":batchUpdate":
+            return "batch_update", match.group(1), match.group(2)
         if method == "GET" and match:
             sheet_id, tail = match.group(1), match.group(2)
             if tail == "/values:batchGet":
                 return "batch_get", sheet_id, tail
             if tail.startswith("/values/"):
-                return "values_get", sheet_id, unquote(tail[len("/values/"):])
+                return "values_get", sheet_id, unquote(tail[len("/values/") :])
             if tail == "":
                 return "metadata", sheet_id, tail
         return "unknown", None, path
@@ -185,6 +200,7 @@ class SheetsFake:
         token = f"ya29.fake-{len(self.tokens) + 1}"
         self.tokens[token] = claims["iss"]
         self.last_scopes = claims.get("scope", "").split()
+        self.token_scopes[token] = self.last_scopes
         return 200, {}, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}, claims["iss"]
 
     def _scripted(self, key: str) -> tuple[int, dict[str, str]] | None:
@@ -192,9 +208,8 @@ class SheetsFake:
             return self.scripts[key].popleft()
         return self.always.get(key)
 
-    def _answer(
-        self, kind: str, sheet_id: str | None, tail: str, params: dict[str, list[str]], account: str | None
-    ) -> tuple[int, dict[str, str], Any]:
+    def _answer(self, request: _Request) -> tuple[int, dict[str, str], Any]:
+        kind, sheet_id, tail, params, account = request[:5]
         if kind == "unknown":
             return 404, {}, google_error(404, f"No route for {tail}")
         if account is None:
@@ -210,7 +225,9 @@ class SheetsFake:
         if sheet.shared_with is not None and account not in sheet.shared_with:
             return 403, {}, google_error(403)
         if kind == "metadata":
-            return 200, {}, self._metadata(sheet, params)
+            return self._metadata(sheet, params)
+        if kind == "batch_update":
+            return self._batch_update(sheet, request)
         ranges = params.get("ranges", []) if kind == "batch_get" else [tail]
         render = params.get("valueRenderOption", ["FORMATTED_VALUE"])[0]
         value_ranges = []
@@ -226,15 +243,11 @@ class SheetsFake:
             return 200, {}, value_ranges[0]
         return 200, {}, {"spreadsheetId": sheet.id, "valueRanges": value_ranges}
 
-    @staticmethod
-    def _grid_size(grid: Grid) -> tuple[int, int]:
-        return max(1000, len(grid)), max(26, max((len(r) for r in grid), default=0))
-
     def _value_range(
         self, sheet: FakeSpreadsheet, title: str, bounds: tuple[int, int] | None, render: str
     ) -> dict[str, Any]:
         grid = sheet.tabs[title]
-        rows, cols = self._grid_size(grid)
+        rows, cols = grid_size(sheet, title)
         if bounds:
             rows, cols = min(rows, bounds[0]), min(cols, bounds[1])
         values = trimmed(grid, rows, cols)
@@ -248,31 +261,61 @@ class SheetsFake:
             answer["values"] = values
         return answer
 
-    def _metadata(self, sheet: FakeSpreadsheet, params: dict[str, list[str]]) -> dict[str, Any]:
+    def _metadata(self, sheet: FakeSpreadsheet, params: dict[str, list[str]]) -> tuple[int, dict[str, str], Any]:
+        """spreadsheets.get: only the tabs ``ranges`` name when given, grid data when the field
+        mask asks for ``sheets.data`` (or, without a mask, includeGridData=true)."""
+        fields = params.get("fields", [""])[0]
+        paths = field_paths(fields) if fields else []
+        with_data = (
+            any(p[:2] == ["sheets", "data"] for p in paths)
+            if paths
+            else (params.get("includeGridData", ["false"])[0] == "true")
+        )
+        wanted: dict[str, list[tuple[int, int] | None]] = {}
+        for a1 in params.get("ranges", []):
+            try:
+                title, bounds = parse_range(a1)
+            except ValueError:
+                title, bounds = None, None
+            if title not in sheet.tabs:
+                return 400, {}, google_error(400, f"Unable to parse range: {a1}")
+            wanted.setdefault(title, []).append(bounds)
+        sheets = []
+        for title in sheet.tabs:
+            if wanted and title not in wanted:
+                continue
+            entry: dict[str, Any] = {"properties": properties(sheet, title)}
+            protected = sheet.meta[title].protected
+            if protected:
+                entry["protectedRanges"] = [dict(p) for p in protected]
+            if with_data:
+                entry["data"] = [grid_data(sheet, title, bounds) for bounds in wanted.get(title, [None])]
+            sheets.append(entry)
         body = {
             "spreadsheetId": sheet.id,
             "properties": {"title": sheet.title, "locale": "vi_VN", "timeZone": "Asia/Ho_Chi_Minh"},
-            "sheets": [
-                {
-                    "properties": {
-                        "sheetId": index,
-                        "title": title,
-                        "index": index,
-                        "sheetType": "GRID",
-                        "gridProperties": dict(zip(("rowCount", "columnCount"), self._grid_size(grid), strict=True)),
-                    }
-                }
-                for index, (title, grid) in enumerate(sheet.tabs.items())
-            ],
+            "sheets": sheets,
             "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{sheet.id}/edit",
         }
-        fields = params.get("fields", [""])[0]
-        return project(body, [f.split(".") for f in fields.split(",")]) if fields else body
+        return 200, {}, project(body, paths) if paths else body
+
+    def _batch_update(self, sheet: FakeSpreadsheet, request: _Request) -> tuple[int, dict[str, str], Any]:
+        """spreadsheets:batchUpdate, for an Editor holding the write scope; all or nothing."""
+        if WRITE_SCOPE not in request.scopes:
+            return 403, {}, google_error(403, "Request had insufficient authentication scopes.")
+        if sheet.editors is not None and request.account not in sheet.editors:
+            return 403, {}, google_error(403)
+        try:
+            body = json.loads(request.body or b"{}")
+            replies = apply_requests(sheet, body.get("requests", []))
+        except WriteError as exc:
+            return exc.status, {}, google_error(exc.status, exc.message)
+        sheet.version += 1
+        sheet.modified += dt.timedelta(minutes=1)
+        return 200, {}, {"spreadsheetId": sheet.id, "replies": replies}
 
     def _drive_list(self, params: dict[str, list[str]], account: str) -> dict[str, Any]:
-        visible = sorted(
-            s.id for s in self.spreadsheets.values() if s.shared_with is None or account in s.shared_with
-        )
+        visible = sorted(s.id for s in self.spreadsheets.values() if s.shared_with is None or account in s.shared_with)
         size = min(int(params.get("pageSize", ["100"])[0]), 1000)
         start = int(params.get("pageToken", ["0"])[0] or 0)
         page = [self.spreadsheets[i] for i in visible[start : start + size]]
@@ -285,6 +328,19 @@ class SheetsFake:
         if start + size < len(visible):
             body["nextPageToken"] = str(start + size)
         return body
+
+
+WRITE_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
+
+
+class _Request(NamedTuple):
+    kind: str
+    sheet_id: str | None
+    tail: str
+    params: dict[str, list[str]]
+    account: str | None
+    scopes: list[str]
+    body: bytes
 
 
 class _Handler(BaseHTTPRequestHandler):
