@@ -80,10 +80,25 @@ def _api_disabled(exc: BaseException) -> bool:
     return "SERVICE_DISABLED" in text or "has not been used in project" in text or "it is disabled" in text
 
 
+def is_not_a_google_sheet(exc: BaseException) -> bool:
+    """Google's 400 for a file uploaded to Drive (.xlsx, .csv) that was never converted to a Sheet."""
+    if not isinstance(exc, APIError) or exc.response.status_code != 400:
+        return False
+    error = exc.error if isinstance(exc.error, dict) else {}
+    message = str(error.get("message", ""))
+    return error.get("status") == "FAILED_PRECONDITION" or "not supported for this document" in message
+
+
+def not_a_google_sheet(unit: Unit, service_account: str) -> SourceProblem:
+    return SourceProblem("not_a_google_sheet", {"sheet": unit.sheet, "service_account": service_account})
+
+
 def problem_for(exc: BaseException, unit: Unit, service_account: str) -> SourceProblem:
     """The finding a unit gets when its spreadsheet could not be read."""
     # A GaveUp carries no status of its own: a rate-limit 403 that never cleared is no permission problem.
     status = status_of(exc)
+    if is_not_a_google_sheet(exc):
+        return not_a_google_sheet(unit, service_account)
     if status == 403 and _api_disabled(exc):
         return SourceProblem("api_disabled", {"reason": describe(exc)})
     if status == 403:
@@ -257,6 +272,8 @@ class GoogleSheetsSource:
         if sheet_id is None:
             return UnitGrids(unit.id, problem=SourceProblem("spreadsheet_not_found", {"sheet": unit.sheet}))
         version = versions.get(sheet_id)
+        if version is not None and not version.is_google_sheet:
+            return UnitGrids(unit.id, problem=not_a_google_sheet(unit, lane.email))  # Sheets would refuse it
         snapshot = store.load(sheet_id) if store is not None else None
         if snapshot is not None and not self.full and snapshot.serves(version, tabs):
             return snapshot.as_fetch(unit.id)

@@ -48,11 +48,16 @@ _ERRORS = {
     503: ("UNAVAILABLE", "The service is currently unavailable."),
 }
 DROP = 0  # a scripted "status" that closes the connection without answering
+GOOGLE_SHEET = "application/vnd.google-apps.spreadsheet"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv"
+# What Sheets answers for an uploaded .xlsx or .csv that was never converted (recorded live).
+NOT_A_SHEET = "This operation is not supported for this document"
 
 
-def google_error(code: int, message: str | None = None) -> dict[str, Any]:
-    status, default = _ERRORS.get(code, ("UNKNOWN", "Unknown error."))
-    return {"error": {"code": code, "message": message or default, "status": status}}
+def google_error(code: int, message: str | None = None, status: str | None = None) -> dict[str, Any]:
+    default_status, default = _ERRORS.get(code, ("UNKNOWN", "Unknown error."))
+    return {"error": {"code": code, "message": message or default, "status": status or default_status}}
 
 
 @dataclass
@@ -61,6 +66,7 @@ class FakeSpreadsheet:
     title: str
     tabs: dict[str, Grid]
     shared_with: set[str] | None = None  # None: every service account may read it
+    mime_type: str = GOOGLE_SHEET  # XLSX or CSV: a file uploaded to Drive and never converted
     version: int = 1
     modified: dt.datetime = field(default_factory=lambda: dt.datetime(2023, 7, 1, tzinfo=dt.UTC))
 
@@ -91,10 +97,15 @@ class SheetsFake:
 
     # --- arranging -------------------------------------------------------------------------
     def add_spreadsheet(
-        self, sheet_id: str, tabs: dict[str, Grid], shared_with: set[str] | None = None, title: str | None = None
+        self,
+        sheet_id: str,
+        tabs: dict[str, Grid],
+        shared_with: set[str] | None = None,
+        title: str | None = None,
+        mime_type: str = GOOGLE_SHEET,
     ) -> FakeSpreadsheet:
         copied = {t: [list(r) for r in g] for t, g in tabs.items()}
-        sheet = FakeSpreadsheet(sheet_id, title or sheet_id, copied, shared_with)
+        sheet = FakeSpreadsheet(sheet_id, title or sheet_id, copied, shared_with, mime_type)
         self.spreadsheets[sheet_id] = sheet
         return sheet
 
@@ -209,6 +220,8 @@ class SheetsFake:
             return 404, {}, google_error(404)
         if sheet.shared_with is not None and account not in sheet.shared_with:
             return 403, {}, google_error(403)
+        if sheet.mime_type != GOOGLE_SHEET:
+            return 400, {}, google_error(400, NOT_A_SHEET, "FAILED_PRECONDITION")
         if kind == "metadata":
             return 200, {}, self._metadata(sheet, params)
         ranges = params.get("ranges", []) if kind == "batch_get" else [tail]
@@ -270,15 +283,24 @@ class SheetsFake:
         return project(body, [f.split(".") for f in fields.split(",")]) if fields else body
 
     def _drive_list(self, params: dict[str, list[str]], account: str) -> dict[str, Any]:
+        # Only the file types the query names, as Drive does (the query is never optional here).
+        asked = set(re.findall(r"mimeType\s*=\s*'([^']+)'", params.get("q", [""])[0]))
         visible = sorted(
-            s.id for s in self.spreadsheets.values() if s.shared_with is None or account in s.shared_with
+            s.id
+            for s in self.spreadsheets.values()
+            if (s.shared_with is None or account in s.shared_with) and s.mime_type in asked
         )
         size = min(int(params.get("pageSize", ["100"])[0]), 1000)
         start = int(params.get("pageToken", ["0"])[0] or 0)
         page = [self.spreadsheets[i] for i in visible[start : start + size]]
         body: dict[str, Any] = {
             "files": [
-                {"id": s.id, "modifiedTime": s.modified.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "version": str(s.version)}
+                {
+                    "id": s.id,
+                    "mimeType": s.mime_type,
+                    "modifiedTime": s.modified.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                    "version": str(s.version),
+                }
                 for s in page
             ]
         }
