@@ -259,6 +259,8 @@ class Retry(Strict):
 class GoogleSource(Strict):
     kind: Literal["google"]
     credentials: list[Credential] = Field(default_factory=lambda: [Credential()], min_length=1)
+    # Google allows 300 reads a minute per project, whatever the number of service accounts in it.
+    reads_per_minute_per_project: int = Field(295, ge=1, le=3000)
     retry: Retry = Retry()
     api_base: str | None = Field(
         None, description="tests/benchmarks only: base URL that replaces every Google API host"
