@@ -78,7 +78,7 @@ def test_rerun_sends_nothing_and_reads_no_unchanged_sheet(tmp_path, google, priv
     assert "due: 0 email(s)" in second.output
 
 
-def test_an_uploaded_excel_file_gets_its_own_notice_naming_the_fix_and_is_not_retried(tmp_path, google, private_key_pem):
+def test_an_uploaded_excel_file_gets_its_own_notice_naming_the_fix_and_no_retry(tmp_path, google, private_key_pem):
     path, ids = google_config(tmp_path, google, private_key_pem)
     uploaded = ids["945-cu-lao-dung.xlsx"]
     google.fake.spreadsheets[uploaded].mime_type = XLSX
@@ -99,6 +99,7 @@ def test_an_uploaded_excel_file_gets_its_own_notice_naming_the_fix_and_is_not_re
     )
     body = notices[0].get_body(("plain",)).get_content()
     assert "là tệp Excel hoặc CSV tải lên Google Drive, chưa phải Google Trang tính" in body
-    assert "Cách khắc phục: Đề nghị đơn vị mở tệp trên Google Drive, chọn «Tệp → Lưu dưới dạng Google Trang tính»" in body
+    assert "Cách khắc phục: Đề nghị đơn vị mở tệp trên Google Drive, chọn «Tệp → Lưu dưới dạng" in body
+    assert "Google Trang tính»; Google tạo một bảng tính mới" in body
     assert f"chia sẻ bảng tính mới cho tài khoản {BOT} với quyền Người xem (Viewer)" in body
     assert "Máy chủ Google không phản hồi" not in body
