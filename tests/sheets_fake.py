@@ -13,6 +13,7 @@ import json
 import re
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -82,6 +83,7 @@ class Logged:
     account: str | None
     spreadsheet_id: str | None
     status: int
+    at: float = 0.0  # on the fake's clock (a test's virtual clock; 0 without one)
 
 
 class SheetsFake:
@@ -94,6 +96,7 @@ class SheetsFake:
         self.always: dict[str, tuple[int, dict[str, str]]] = {}
         self.log: list[Logged] = []
         self.lock = threading.Lock()
+        self.clock: Callable[[], float] = lambda: 0.0
 
     # --- arranging -------------------------------------------------------------------------
     def add_spreadsheet(
@@ -161,7 +164,7 @@ class SheetsFake:
             else:
                 account = self.tokens.get(headers.get("authorization", "").removeprefix("Bearer "))
                 status, extra, answer = self._answer(kind, sheet_id, tail, params, account)
-            self.log.append(Logged(kind, method, parts.path, params, account, sheet_id, status))
+            self.log.append(Logged(kind, method, parts.path, params, account, sheet_id, status, self.clock()))
             return status, extra, answer
 
     @staticmethod
