@@ -193,3 +193,13 @@ def test_a_workers_exception_reaches_the_caller_and_the_other_lanes_stop():
     with pytest.raises(RuntimeError, match="a bug"):
         list(LaneReads([(0, 1), (1, 2), (1, 3)], read))
     assert 3 not in done  # the failed lane's later jobs are never run
+
+
+def test_the_accounts_of_one_project_share_its_quota(google, make_source, clock):
+    ids = add_sheets(google, 10)
+    config, source = make_source(ids, reads_per_minute_per_project=6)  # both keys: project "test-project"
+    google.fake.clock = clock.monotonic
+    lanes = by_account(config, source)
+    assert lanes[FAST] and lanes[SLOW]
+    delivered(config, source)
+    assert sorted(r.at for r in google.fake.requests("batch_get")) == pytest.approx([10.0 * n for n in range(10)])
