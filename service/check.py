@@ -58,9 +58,7 @@ def collect(
     return judgement
 
 
-def read_all(
-    config: Config, source: Source, units: list[Unit], tabs: dict[str, list[str]]
-) -> dict[str, UnitReading]:
+def read_all(config: Config, source: Source, units: list[Unit], tabs: dict[str, list[str]]) -> dict[str, UnitReading]:
     """Every unit's reading, in the order of ``units`` whatever order the source delivered them in
     (several accounts deliver as they finish); progress in the log, and on a terminal a bar."""
     readings = {}
