@@ -12,11 +12,12 @@ from rules.judge import Memory, UnitReading, judge, owed_tabs, read_unit
 from rules.messages import status_text, text
 from rules.model import Accepted, Finding, Judgement, ReportStatus, plain_value, plain_values
 from service.board import publish_board
-from service.logs import log_unit_problems
-from settings.schema import Config
+from service.logs import log_unit_problems, progress_on_terminal
+from settings.schema import Config, Unit
 from store import AcceptedReport, ReportRow, Store
 from sync.factory import build_source
-from sync.source import Source
+from sync.progress import ReadProgress, TerminalBar
+from sync.source import CountsWaiting, Source
 
 
 def collect(
@@ -33,11 +34,8 @@ def collect(
     units = [u for u in config.units if unit_ids is None or u.id in unit_ids]
     source = source or build_source(config, store, full=full)
     tabs = {unit.id: owed_tabs(config, unit) for unit in units}
-    readings, read_ok = {}, []
-    for fetch in source.fetch(units, tabs):
-        readings[fetch.unit_id] = read_unit(config, fetch)
-        if fetch.problem is None:
-            read_ok.append(fetch.unit_id)
+    readings = read_all(config, source, units, tabs)
+    read_ok = [unit_id for unit_id, reading in readings.items() if reading.problem is None]
     accepted, units_seen = store.accepted_reports(), store.units_seen()
     memory = Memory(
         accepted={k: Accepted(a.first_complete_on, a.values, a.changed_on) for k, a in accepted.items()},
@@ -59,6 +57,21 @@ def collect(
     )  # fmt: skip
     store.start_run(command, today)
     return judgement
+
+
+def read_all(config: Config, source: Source, units: list[Unit], tabs: dict[str, list[str]]) -> dict[str, UnitReading]:
+    """Every unit's reading, in the order of ``units`` whatever order the source delivered them in
+    (several accounts deliver as they finish); progress in the log, and on a terminal a bar."""
+    readings = {}
+    waiting = source.waiting_accounts if isinstance(source, CountsWaiting) else None
+    progress = ReadProgress(len(units), waiting, bar=TerminalBar(len(units)) if progress_on_terminal() else None)
+    try:
+        for fetch in source.fetch(units, tabs):
+            readings[fetch.unit_id] = read_unit(config, fetch)
+            progress.advance()
+    finally:
+        progress.close()
+    return {u.id: readings[u.id] for u in units if u.id in readings}
 
 
 def record_history(config: Config, store: Store, readings: dict[str, UnitReading], today: dt.date) -> int:

@@ -59,6 +59,8 @@ def _sheet_fix(code: str, details: dict[str, Any], unit_sheet: str) -> str:
     fixes = {
         "permission_denied": "Ask the unit to share the sheet with {service_account} as Viewer.",
         "spreadsheet_not_found": "Correct the unit's `sheet` in config.yaml: paste the sheet's URL or its ID.",
+        "not_a_google_sheet": "Ask the unit to open the file, choose File → Save as Google Sheets, share the new"
+        " sheet with {service_account} as Viewer, and put the new sheet's URL in the unit's `sheet`.",
         "unreadable_this_run": "Try again later; if it persists, check the network and the Sheets API quota.",
         "no_workbook": "Put the workbook {file} in the source folder, or correct the unit's `sheet`.",
         "unreadable_workbook": "Open and re-save {file} as .xlsx; it could not be read.",

@@ -104,6 +104,12 @@ def configure_logging(config: Config, verbose: bool = False, quiet: bool = False
     _installed.extend(handlers)
 
 
+def progress_on_terminal() -> bool:
+    """Whether a progress bar may be drawn: stderr is a terminal and not silenced by ``-q``."""
+    consoles = [h for h in _installed if isinstance(h, _Stderr)]
+    return bool(consoles) and consoles[0].level < logging.ERROR and sys.stderr.isatty()
+
+
 def reset_logging() -> None:
     """Remove and close the handlers configure_logging installed."""
     root = logging.getLogger()

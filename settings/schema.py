@@ -246,7 +246,8 @@ class LocalSource(Strict):
 
 class Credential(Strict):
     key_file: Path | None = Field(None, description="service-account JSON; else GOOGLE_APPLICATION_CREDENTIALS")
-    reads_per_minute: int = Field(55, ge=1, le=300)
+    # With a burst of 2 (sync.google_http.quota_burst), any 60 s window holds at most Google's 60.
+    reads_per_minute: int = Field(58, ge=1, le=300)
 
 
 class Retry(Strict):
@@ -259,6 +260,8 @@ class Retry(Strict):
 class GoogleSource(Strict):
     kind: Literal["google"]
     credentials: list[Credential] = Field(default_factory=lambda: [Credential()], min_length=1)
+    # Google allows 300 reads a minute per project, whatever the number of service accounts in it.
+    reads_per_minute_per_project: int = Field(295, ge=1, le=3000)
     retry: Retry = Retry()
     api_base: str | None = Field(
         None, description="tests/benchmarks only: base URL that replaces every Google API host"

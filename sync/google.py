@@ -1,15 +1,18 @@
 """The Google Sheets source: one values:batchGet per spreadsheet for all the tabs a unit owes,
-unchanged spreadsheets served from their last read, and every failure confined to its unit.
+unchanged spreadsheets served from their last read, every failure confined to its unit, and the
+service accounts reading side by side (one thread each).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import sqlite3
 import time
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import google.auth.exceptions
@@ -21,7 +24,8 @@ from gspread.urls import DRIVE_FILES_API_V3_URL
 from rules.grids import Grid, SourceProblem, UnitGrids, match_tabs
 from settings.schema import Config, Unit
 from store import Store
-from sync.google_http import Clock, GaveUp, Lane, Sleep, build_lane, describe, status_of
+from sync.google_http import Clock, GaveUp, Lane, Sleep, build_lanes, describe, status_of
+from sync.lanes import LaneReads, WorkerScope
 from sync.snapshots import FileVersion, SnapshotStore, fetch_file_versions
 from sync.source import Check
 
@@ -80,10 +84,25 @@ def _api_disabled(exc: BaseException) -> bool:
     return "SERVICE_DISABLED" in text or "has not been used in project" in text or "it is disabled" in text
 
 
+def is_not_a_google_sheet(exc: BaseException) -> bool:
+    """Google's 400 for a file uploaded to Drive (.xlsx, .csv) that was never converted to a Sheet."""
+    if not isinstance(exc, APIError) or exc.response.status_code != 400:
+        return False
+    error = exc.error if isinstance(exc.error, dict) else {}
+    message = str(error.get("message", ""))
+    return error.get("status") == "FAILED_PRECONDITION" or "not supported for this document" in message
+
+
+def not_a_google_sheet(unit: Unit, service_account: str) -> SourceProblem:
+    return SourceProblem("not_a_google_sheet", {"sheet": unit.sheet, "service_account": service_account})
+
+
 def problem_for(exc: BaseException, unit: Unit, service_account: str) -> SourceProblem:
     """The finding a unit gets when its spreadsheet could not be read."""
     # A GaveUp carries no status of its own: a rate-limit 403 that never cleared is no permission problem.
     status = status_of(exc)
+    if is_not_a_google_sheet(exc):
+        return not_a_google_sheet(unit, service_account)
     if status == 403 and _api_disabled(exc):
         return SourceProblem("api_disabled", {"reason": describe(exc)})
     if status == 403:
@@ -154,6 +173,17 @@ def list_versions(lane: Lane) -> dict[str, FileVersion]:
         return {}
 
 
+@dataclass(frozen=True)
+class ReadJob:
+    """A unit whose spreadsheet must be read, with what its read and its snapshot need."""
+
+    unit: Unit
+    sheet_id: str
+    tabs: tuple[str, ...]
+    version: FileVersion | None
+    known_titles: Mapping[str, str]
+
+
 class GoogleSheetsSource:
     """Units' Google Sheets, each unit read by one of the configured service accounts, always the same."""
 
@@ -163,6 +193,9 @@ class GoogleSheetsSource:
         store: Store | None = None,
         full: bool = False,
         skip_unchanged: bool = True,
+        *,
+        parallel: bool = True,
+        worker_scope: WorkerScope = contextlib.nullcontext,
     ) -> None:
         if not lanes:
             raise ValueError("at least one credential is needed")
@@ -170,6 +203,8 @@ class GoogleSheetsSource:
         self.skip_unchanged = skip_unchanged
         self.snapshots = SnapshotStore(store) if store is not None and skip_unchanged else None
         self.full = full
+        self.parallel = parallel
+        self.worker_scope = worker_scope
 
     @classmethod
     def from_config(
@@ -181,19 +216,19 @@ class GoogleSheetsSource:
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
         throttle: bool = True,
+        parallel: bool = True,
+        worker_scope: WorkerScope = contextlib.nullcontext,
     ) -> GoogleSheetsSource:
         """The source ``config.source`` describes; ``store`` keeps snapshots (unless
         ``source.skip_unchanged`` is off), ``full`` re-reads unchanged spreadsheets too.
 
-        ``clock``/``sleep`` are injectable so tests never wait; ``throttle=False`` drops the
-        client-side rate limit (benchmarks against a local server only).
+        ``clock``/``sleep``/``worker_scope`` are injectable so tests never wait (a virtual clock
+        shared by the lanes' threads); ``throttle=False`` drops the client-side rate limit
+        (benchmarks against a local server only); ``parallel=False`` reads one unit at a time.
         """
         source = config.source
-        lanes = [
-            build_lane(credential, index, source, clock, sleep, throttle)
-            for index, credential in enumerate(source.credentials)
-        ]
-        return cls(lanes, store, full, source.skip_unchanged)
+        lanes = build_lanes(source, clock, sleep, throttle)
+        return cls(lanes, store, full, source.skip_unchanged, parallel=parallel, worker_scope=worker_scope)
 
     def check(self) -> list[Check]:
         """Each service account signs in, then lists Drive (needed to skip unchanged sheets)."""
@@ -225,45 +260,70 @@ class GoogleSheetsSource:
             return Check(name, not self.skip_unchanged, describe(exc), fix)
         return Check(name, True, f"{len(versions)} spreadsheet(s) visible")
 
-    def lane_for(self, unit: Unit) -> Lane:
+    def lane_index(self, unit: Unit) -> int:
         """The account that reads ``unit``: fixed by its id, so adding a unit or running one unit
         alone never moves a sheet to an account it was not shared with."""
-        return self.lanes[zlib.crc32(unit.id.encode("utf-8")) % len(self.lanes)]
+        return zlib.crc32(unit.id.encode("utf-8")) % len(self.lanes)
+
+    def lane_for(self, unit: Unit) -> Lane:
+        return self.lanes[self.lane_index(unit)]
+
+    def waiting_accounts(self) -> int:
+        """How many accounts are sleeping right now, for their quota or before a retry."""
+        return sum(lane.waiting for lane in self.lanes)
 
     def fetch(self, units: Sequence[Unit], tabs: Mapping[str, Sequence[str]]) -> Iterator[UnitGrids]:
+        """Each unit's grids: first those that need no request, then the read ones as each lane
+        delivers them (one worker per account, see sync.lanes). Snapshots are loaded and saved in
+        the calling thread only."""
         store = self.snapshots
         versions: dict[str, FileVersion] = {}
         if store is not None:
-            used = [lane for lane in self.lanes if any(self.lane_for(u) is lane for u in units)]
-            for lane in used:
+            used = sorted({self.lane_index(u) for u in units})
+            for lane in (self.lanes[i] for i in used):
                 try:
                     versions.update(list_versions(lane))
                 except google.auth.exceptions.RefreshError as exc:
                     self._cannot_sign_in(lane, exc)
+        ready: list[UnitGrids] = []
+        jobs: list[tuple[int, ReadJob]] = []
         for unit in units:
-            lane = self.lane_for(unit)
-            yield self.fetch_unit(lane, unit, tabs.get(unit.id, ()), versions, store)
+            planned = self._plan(unit, tabs.get(unit.id, ()), versions, store)
+            if isinstance(planned, ReadJob):
+                jobs.append((self.lane_index(unit), planned))
+            else:
+                ready.append(planned)
+        reads = LaneReads(jobs, self._read, self.parallel, self.worker_scope)
+        try:
+            yield from ready
+            for job, result in reads:
+                yield self._finish(job, result, store)
+        finally:
+            reads.close()
 
-    def fetch_unit(
-        self,
-        lane: Lane,
-        unit: Unit,
-        tabs: Sequence[str],
-        versions: Mapping[str, FileVersion],
-        store: SnapshotStore | None,
-    ) -> UnitGrids:
-        """One unit's grids: stored if unchanged, else read; a problem instead of an exception."""
+    def _plan(
+        self, unit: Unit, tabs: Sequence[str], versions: Mapping[str, FileVersion], store: SnapshotStore | None
+    ) -> UnitGrids | ReadJob:
+        """A unit's grids when no request is needed (stored, or no spreadsheet to ask), else its read."""
         sheet_id = spreadsheet_id(unit.sheet)
         if sheet_id is None:
             return UnitGrids(unit.id, problem=SourceProblem("spreadsheet_not_found", {"sheet": unit.sheet}))
         version = versions.get(sheet_id)
+        if version is not None and not version.is_google_sheet:
+            # Sheets would refuse it: the unit must convert it first.
+            return UnitGrids(unit.id, problem=not_a_google_sheet(unit, self.lane_for(unit).email))
         snapshot = store.load(sheet_id) if store is not None else None
         if snapshot is not None and not self.full and snapshot.serves(version, tabs):
             return snapshot.as_fetch(unit.id)
+        return ReadJob(unit, sheet_id, tuple(tabs), version, snapshot.actual_titles if snapshot else {})
+
+    def _read(self, lane_index: int, job: ReadJob) -> UnitGrids:
+        """One unit's read on its lane's thread: its grids, or a problem instead of an exception."""
+        lane, unit, sheet_id = self.lanes[lane_index], job.unit, job.sheet_id
         if lane.broken:
             return UnitGrids(unit.id, problem=SourceProblem(lane.broken_code, {"reason": lane.broken}))
         try:
-            result = read_spreadsheet(lane, sheet_id, tabs, snapshot.actual_titles if snapshot else {})
+            result = read_spreadsheet(lane, sheet_id, job.tabs, job.known_titles)
         except google.auth.exceptions.RefreshError as exc:
             self._cannot_sign_in(lane, exc)
             return UnitGrids(unit.id, problem=SourceProblem(lane.broken_code, {"reason": lane.broken}))
@@ -279,10 +339,14 @@ class GoogleSheetsSource:
             return UnitGrids(unit.id, problem=SourceProblem("unreadable_this_run", {"reason": "unexpected response"}))
         lane.quota_strikes = 0
         result.unit_id = unit.id
-        if store is not None and version is not None:
+        return result
+
+    @staticmethod
+    def _finish(job: ReadJob, result: UnitGrids, store: SnapshotStore | None) -> UnitGrids:
+        if result.problem is None and store is not None and job.version is not None:
             # The version was listed before the read: an edit in between makes the next run
             # see a newer version and read again, never the reverse.
-            _save(store, sheet_id, version, tabs, result)
+            _save(store, job.sheet_id, job.version, job.tabs, result)
         return result
 
     @staticmethod

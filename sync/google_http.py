@@ -9,6 +9,7 @@ import email.utils
 import json
 import os
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,9 @@ GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 # Without a timeout a hung connection would stall the cron job for ever; a timeout is retried.
 REQUEST_TIMEOUT_SECONDS = 60.0
 _RETRYABLE_STATUS = {408, 429}
+# Google's read quotas: per minute per user (a service account is one) and per project.
+USER_QUOTA = 60
+PROJECT_QUOTA = 300
 # Drive (not Sheets) reports its rate limits as 403 with one of these reasons.
 _RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
 
@@ -93,37 +97,63 @@ def load_service_account(
 
 
 class TokenBucket:
-    """Keeps one service account under its read quota.
+    """Keeps one service account (or one project) under its read quota.
 
-    It refills at ``per_minute`` a minute and holds a burst of a tenth of that, so any 60-second
-    window sees at most ``per_minute`` + burst requests: 60 at the default 55, Google's quota.
+    It refills at ``per_minute`` a minute and holds ``burst`` tokens (by default a tenth of the
+    rate), so any 60-second window sees at most ``per_minute`` + ``burst`` requests. It is shared
+    safely by threads: a caller reserves its token under the lock and sleeps outside it, so callers
+    are served in turn and a sleeping one blocks nobody else's reservation.
     """
 
-    def __init__(self, per_minute: int, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+    def __init__(
+        self, per_minute: int, clock: Clock = time.monotonic, sleep: Sleep = time.sleep, burst: float | None = None
+    ) -> None:
         self.rate = per_minute / 60.0
-        self.capacity = max(1.0, per_minute / 10.0)
+        self.capacity = max(1.0, per_minute / 10.0 if burst is None else burst)
         self.tokens = self.capacity
         self.clock = clock
         self.sleep = sleep
         self.updated = clock()
         self.waited = 0.0
+        self._lock = threading.Lock()
 
     def _refill(self) -> None:
         now = self.clock()
         self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
 
-    def acquire(self) -> None:
-        """Take one token, sleeping until there is one."""
-        self._refill()
-        if self.tokens < 1.0:
-            wait = (1.0 - self.tokens) / self.rate
-            self.sleep(wait)
-            self.waited += wait
+    def acquire(self, sleep: Sleep | None = None) -> None:
+        """Take one token, sleeping (with ``sleep``, if given) until it is due."""
+        with self._lock:
             self._refill()
-            # A sleep that returned early (coarse clock, injected no-op) must not starve the caller.
-            self.tokens = max(self.tokens, 1.0)
-        self.tokens -= 1.0
+            self.tokens -= 1.0
+            wait = -self.tokens / self.rate if self.tokens < 0 else 0.0
+            self.waited += wait
+        if wait > 0:
+            (sleep or self.sleep)(wait)
+
+
+def quota_burst(per_minute: int, quota: int) -> float:
+    """A tenth of the rate, cut so that any 60-second window stays within Google's ``quota``
+    (unless the configured rate is above it: a project granted more than the default)."""
+    if per_minute >= quota:
+        return per_minute / 10.0
+    return max(1.0, min(per_minute / 10.0, quota - per_minute))
+
+
+class Pause:
+    """A lane's sleep, which marks the lane as waiting while it lasts (for progress reports)."""
+
+    def __init__(self, sleep: Sleep) -> None:
+        self._sleep = sleep
+        self.active = False
+
+    def __call__(self, seconds: float) -> None:
+        self.active = True
+        try:
+            self._sleep(seconds)
+        finally:
+            self.active = False
 
 
 def status_of(exc: BaseException) -> int | None:
@@ -238,13 +268,17 @@ class RetryPolicy:
 
 @dataclass
 class Lane:
-    """One service account: its client, its quota bucket, and what stopped it this run."""
+    """One service account: its client, its quota buckets, and what stopped it this run.
+
+    A lane is used by one thread at a time (its worker); only the project bucket is shared.
+    """
 
     email: str
     credentials: service_account.Credentials
     client: gspread.Client
     retry: RetryPolicy
-    bucket: TokenBucket | None
+    buckets: list[TokenBucket]  # the account's own, then its project's; none unthrottled
+    pause: Pause
     broken: str | None = None
     broken_code: str = "unreadable_this_run"  # the finding every further unit of this account gets
     quota_strikes: int = 0
@@ -253,12 +287,17 @@ class Lane:
     def http(self) -> gspread.HTTPClient:
         return self.client.http_client
 
+    @property
+    def waiting(self) -> bool:
+        """True while the lane sleeps for its quota or before a retry."""
+        return self.pause.active
+
     def sheets_call(self, fn: Callable[[], T]) -> T:
         """A Sheets read: every attempt takes a token, since every attempt counts against quota."""
 
         def attempt() -> T:
-            if self.bucket is not None:
-                self.bucket.acquire()
+            for bucket in self.buckets:
+                bucket.acquire(self.pause)
             return fn()
 
         return self.retry.call(attempt)
@@ -268,23 +307,39 @@ class Lane:
         return self.retry.call(fn)
 
 
-def build_lane(
-    credential: Credential,
-    index: int,
+def build_lanes(
     source: GoogleSource,
     clock: Clock = time.monotonic,
     sleep: Sleep = time.sleep,
     throttle: bool = True,
     scopes: list[str] = SCOPES,
-) -> Lane:
-    """A ready client for one configured credential; raise ConfigError if its key is unusable."""
-    credentials = load_service_account(credential, index, source.api_base, scopes)
-    client = gspread.authorize(credentials, session=RedirectingSession(credentials, source.api_base))
-    client.set_timeout(REQUEST_TIMEOUT_SECONDS)
-    return Lane(
-        email=credentials.service_account_email,
-        credentials=credentials,
-        client=client,
-        retry=RetryPolicy(source.retry, clock, sleep),
-        bucket=TokenBucket(credential.reads_per_minute, clock, sleep) if throttle else None,
-    )
+) -> list[Lane]:
+    """A ready client per configured credential, each with its own session, bucket and retries;
+    credentials of one Google Cloud project share that project's bucket. Raise ConfigError if a
+    key is unusable. ``scopes``: read-only unless a command writes (WRITE_SCOPES)."""
+    projects: dict[str, TokenBucket] = {}
+    lanes = []
+    for index, credential in enumerate(source.credentials):
+        credentials = load_service_account(credential, index, source.api_base, scopes)
+        client = gspread.authorize(credentials, session=RedirectingSession(credentials, source.api_base))
+        client.set_timeout(REQUEST_TIMEOUT_SECONDS)
+        buckets = []
+        if throttle:
+            per_minute, per_project = credential.reads_per_minute, source.reads_per_minute_per_project
+            buckets.append(TokenBucket(per_minute, clock, sleep, quota_burst(per_minute, USER_QUOTA)))
+            project = credentials.project_id or credentials.service_account_email.partition("@")[2]
+            if project not in projects:
+                projects[project] = TokenBucket(per_project, clock, sleep, quota_burst(per_project, PROJECT_QUOTA))
+            buckets.append(projects[project])
+        pause = Pause(sleep)
+        lanes.append(
+            Lane(
+                email=credentials.service_account_email,
+                credentials=credentials,
+                client=client,
+                retry=RetryPolicy(source.retry, clock, pause),
+                buckets=buckets,
+                pause=pause,
+            )
+        )
+    return lanes

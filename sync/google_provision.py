@@ -33,7 +33,7 @@ from rules.layout import (
 )
 from settings.schema import Config, Unit
 from sync.google import GoogleSheetsSource, is_unknown_range, spreadsheet_id
-from sync.google_http import WRITE_SCOPES, Clock, GaveUp, Lane, Sleep, build_lane, describe, status_of
+from sync.google_http import WRITE_SCOPES, Clock, GaveUp, Lane, Sleep, build_lanes, describe, status_of
 from sync.provision import Provisioned
 from vntext import column_letter
 
@@ -354,10 +354,7 @@ class GoogleProvisioner:
         cls, config: Config, *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep
     ) -> GoogleProvisioner:
         source = config.source
-        return cls([
-            build_lane(credential, index, source, clock, sleep, scopes=WRITE_SCOPES)
-            for index, credential in enumerate(source.credentials)
-        ])  # fmt: skip
+        return cls(build_lanes(source, clock, sleep, scopes=WRITE_SCOPES))
 
     def provision(self, unit: Unit, layouts: Sequence[TabLayout], help_rows: Sequence[str], write: bool) -> Provisioned:
         lane = self.lanes.lane_for(unit)

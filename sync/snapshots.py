@@ -7,15 +7,25 @@ An unchanged spreadsheet then costs no Sheets request: its stored grids are judg
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rules.grids import UnitGrids
 from store import Store
 
 PAGE_SIZE = 1000  # Drive's maximum: one request per 1,000 visible spreadsheets
-SPREADSHEETS_QUERY = "mimeType='application/vnd.google-apps.spreadsheet' and trashed=false"
-LIST_FIELDS = "nextPageToken,files(id,modifiedTime,version)"
+GOOGLE_SHEET = "application/vnd.google-apps.spreadsheet"
+# Spreadsheet files uploaded to Drive and never converted: Sheets refuses to read them, so the
+# listing names them too, and such a unit is told to convert without a Sheets request.
+UPLOADED_SPREADSHEETS = (
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.ms-excel",
+    "text/csv",
+)
+SPREADSHEETS_QUERY = (
+    "(" + " or ".join(f"mimeType='{m}'" for m in (GOOGLE_SHEET, *UPLOADED_SPREADSHEETS)) + ") and trashed=false"
+)
+LIST_FIELDS = "nextPageToken,files(id,mimeType,modifiedTime,version)"
 
 
 @dataclass(frozen=True)
@@ -24,6 +34,11 @@ class FileVersion:
 
     version: str
     modified_time: str
+    mime_type: str = field(default=GOOGLE_SHEET, compare=False)  # not kept with a snapshot
+
+    @property
+    def is_google_sheet(self) -> bool:
+        return self.mime_type == GOOGLE_SHEET
 
 
 @dataclass(frozen=True)
@@ -68,7 +83,9 @@ def list_params(page_token: str | None) -> dict[str, Any]:
 def parse_files_page(body: Mapping[str, Any]) -> tuple[dict[str, FileVersion], str | None]:
     """File versions on one page of files.list, and the token of the next page."""
     versions = {
-        item["id"]: FileVersion(str(item.get("version", "")), str(item.get("modifiedTime", "")))
+        item["id"]: FileVersion(
+            str(item.get("version", "")), str(item.get("modifiedTime", "")), str(item.get("mimeType") or GOOGLE_SHEET)
+        )
         for item in body.get("files", [])
         if item.get("id")
     }

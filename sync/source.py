@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from rules.grids import UnitGrids
 from settings.schema import Config, Unit
@@ -43,3 +43,10 @@ class SourceClass(Protocol):
         """The source ``config.source`` describes; ``store`` keeps what it may reuse, ``full``
         makes it re-read everything. Raises ConfigError when the settings cannot work."""
         ...
+
+
+@runtime_checkable
+class CountsWaiting(Protocol):
+    """A source reading with quota-bound accounts can say how many are waiting (for progress)."""
+
+    def waiting_accounts(self) -> int: ...

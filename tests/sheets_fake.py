@@ -14,6 +14,7 @@ import json
 import re
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -50,11 +51,16 @@ _ERRORS = {
     503: ("UNAVAILABLE", "The service is currently unavailable."),
 }
 DROP = 0  # a scripted "status" that closes the connection without answering
+GOOGLE_SHEET = "application/vnd.google-apps.spreadsheet"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv"
+# What Sheets answers for an uploaded .xlsx or .csv that was never converted (recorded live).
+NOT_A_SHEET = "This operation is not supported for this document"
 
 
-def google_error(code: int, message: str | None = None) -> dict[str, Any]:
-    status, default = _ERRORS.get(code, ("UNKNOWN", "Unknown error."))
-    return {"error": {"code": code, "message": message or default, "status": status}}
+def google_error(code: int, message: str | None = None, status: str | None = None) -> dict[str, Any]:
+    default_status, default = _ERRORS.get(code, ("UNKNOWN", "Unknown error."))
+    return {"error": {"code": code, "message": message or default, "status": status or default_status}}
 
 
 @dataclass
@@ -64,6 +70,7 @@ class FakeSpreadsheet:
     tabs: dict[str, Grid]
     shared_with: set[str] | None = None  # None: every service account may read it
     editors: set[str] | None = None  # None: whoever may read it may write; set(): shared read-only
+    mime_type: str = GOOGLE_SHEET  # XLSX or CSV: a file uploaded to Drive and never converted
     version: int = 1
     modified: dt.datetime = field(default_factory=lambda: dt.datetime(2023, 7, 1, tzinfo=dt.UTC))
     meta: dict[str, TabMeta] = field(default_factory=dict)  # per tab: sheet id, widths, validation, ...
@@ -80,6 +87,7 @@ class Logged:
     account: str | None
     spreadsheet_id: str | None
     status: int
+    at: float = 0.0  # on the fake's clock (a test's virtual clock; 0 without one)
 
 
 class SheetsFake:
@@ -93,6 +101,7 @@ class SheetsFake:
         self.always: dict[str, tuple[int, dict[str, str]]] = {}
         self.log: list[Logged] = []
         self.lock = threading.Lock()
+        self.clock: Callable[[], float] = lambda: 0.0
 
     # --- arranging -------------------------------------------------------------------------
     def add_spreadsheet(
@@ -102,9 +111,10 @@ class SheetsFake:
         shared_with: set[str] | None = None,
         title: str | None = None,
         editors: set[str] | None = None,
+        mime_type: str = GOOGLE_SHEET,
     ) -> FakeSpreadsheet:
         copied = {t: [list(r) for r in g] for t, g in tabs.items()}
-        sheet = FakeSpreadsheet(sheet_id, title or sheet_id, copied, shared_with, editors)
+        sheet = FakeSpreadsheet(sheet_id, title or sheet_id, copied, shared_with, editors, mime_type)
         self.spreadsheets[sheet_id] = sheet
         return sheet
 
@@ -163,7 +173,7 @@ class SheetsFake:
                 account = self.tokens.get(token)
                 request = _Request(kind, sheet_id, tail, params, account, self.token_scopes.get(token, []), body)
                 status, extra, answer = self._answer(request)
-            self.log.append(Logged(kind, method, parts.path, params, account, sheet_id, status))
+            self.log.append(Logged(kind, method, parts.path, params, account, sheet_id, status, self.clock()))
             return status, extra, answer
 
     @staticmethod
@@ -224,6 +234,8 @@ class SheetsFake:
             return 404, {}, google_error(404)
         if sheet.shared_with is not None and account not in sheet.shared_with:
             return 403, {}, google_error(403)
+        if sheet.mime_type != GOOGLE_SHEET:
+            return 400, {}, google_error(400, NOT_A_SHEET, "FAILED_PRECONDITION")
         if kind == "metadata":
             return self._metadata(sheet, params)
         if kind == "batch_update":
@@ -315,13 +327,24 @@ class SheetsFake:
         return 200, {}, {"spreadsheetId": sheet.id, "replies": replies}
 
     def _drive_list(self, params: dict[str, list[str]], account: str) -> dict[str, Any]:
-        visible = sorted(s.id for s in self.spreadsheets.values() if s.shared_with is None or account in s.shared_with)
+        # Only the file types the query names, as Drive does (the query is never optional here).
+        asked = set(re.findall(r"mimeType\s*=\s*'([^']+)'", params.get("q", [""])[0]))
+        visible = sorted(
+            s.id
+            for s in self.spreadsheets.values()
+            if (s.shared_with is None or account in s.shared_with) and s.mime_type in asked
+        )
         size = min(int(params.get("pageSize", ["100"])[0]), 1000)
         start = int(params.get("pageToken", ["0"])[0] or 0)
         page = [self.spreadsheets[i] for i in visible[start : start + size]]
         body: dict[str, Any] = {
             "files": [
-                {"id": s.id, "modifiedTime": s.modified.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "version": str(s.version)}
+                {
+                    "id": s.id,
+                    "mimeType": s.mime_type,
+                    "modifiedTime": s.modified.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                    "version": str(s.version),
+                }
                 for s in page
             ]
         }

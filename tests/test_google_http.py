@@ -12,8 +12,9 @@ from gspread.exceptions import APIError
 from hypothesis import given
 from hypothesis import strategies as st
 
+from settings.schema import Credential
 from sync.google import a1_range, spreadsheet_id
-from sync.google_http import TokenBucket, is_transient, retry_after_seconds
+from sync.google_http import PROJECT_QUOTA, USER_QUOTA, TokenBucket, is_transient, quota_burst, retry_after_seconds
 from tests.sheets_fake import FakeClock, google_error
 from tests.sheets_fake_values import parse_range
 
@@ -26,14 +27,17 @@ def test_the_rate_limiter_spaces_requests_on_the_injected_clock():
     assert clock.sleeps == pytest.approx([10.0, 10.0, 10.0])
 
 
-def test_any_minute_stays_within_the_quota():
+@pytest.mark.parametrize(
+    ("per_minute", "quota"), [(55, USER_QUOTA), (Credential().reads_per_minute, USER_QUOTA), (295, PROJECT_QUOTA)]
+)
+def test_any_minute_stays_within_the_quota(per_minute, quota):
     clock = FakeClock()
-    bucket = TokenBucket(per_minute=55, clock=clock.monotonic, sleep=clock.sleep)
+    bucket = TokenBucket(per_minute, clock.monotonic, clock.sleep, quota_burst(per_minute, quota))
     times = []
-    for _ in range(200):
+    for _ in range(3 * quota):
         bucket.acquire()
         times.append(clock.now)
-    assert max(sum(1 for t in times if start <= t < start + 60) for start in times) <= 60
+    assert max(sum(1 for t in times if start <= t < start + 60) for start in times) <= quota
 
 
 @pytest.mark.parametrize(

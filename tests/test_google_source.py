@@ -15,12 +15,13 @@ import pytest
 
 from errors import ConfigError
 from rules.grids import UnitGrids
+from rules.messages import finding_text
 from service.check import collect, judgement_as_dict
 from settings.schema import Config
 from store import Store
 from sync.google import GoogleSheetsSource
 from sync.local import LocalWorkbookSource
-from tests.sheets_fake import DROP, FakeClock, FakeGoogle, load_workbooks, service_account_info
+from tests.sheets_fake import CSV, DROP, XLSX, FakeClock, FakeGoogle, load_workbooks, service_account_info
 from tests.sheets_fake_values import sheets_value
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "workbooks"
@@ -392,3 +393,30 @@ def test_check_json_is_the_same_from_google_and_from_the_workbooks(google, confi
         remote = judgement_as_dict(remote_config, collect(remote_config, today, store, unit_ids, source=remote_source))
     assert remote == local
     assert google.fake.count("batch_get") >= len(unit_ids)
+
+
+# --- files that are not Google Sheets ------------------------------------------------------------
+def test_an_uploaded_excel_file_listed_by_drive_is_told_to_convert_without_a_sheets_request(google, make_source):
+    ids = add_sheets(google, 2)
+    google.fake.spreadsheets[ids[0]].mime_type = XLSX
+    fetched = fetch_all(*make_source(ids))
+    assert fetched["u0"].problem.code == "not_a_google_sheet"
+    assert fetched["u0"].problem.details == {"sheet": ids[0], "service_account": BOT}
+    assert "chọn «Tệp → Lưu dưới dạng Google Trang tính»" in finding_text(
+        "not_a_google_sheet", **fetched["u0"].problem.details
+    )
+    assert [r.spreadsheet_id for r in google.fake.requests("batch_get")] == [ids[1]]
+    assert google.fake.requests("drive_list")[0].params["fields"] == [
+        "nextPageToken,files(id,mimeType,modifiedTime,version)"
+    ]
+
+
+@pytest.mark.parametrize("mime_type", [XLSX, CSV])
+def test_sheets_refusing_an_uploaded_file_is_asked_once_and_gives_its_own_finding(google, make_source, mime_type):
+    ids = add_sheets(google, 2)
+    google.fake.spreadsheets[ids[0]].mime_type = mime_type
+    fetched = fetch_all(*make_source(ids, skip_unchanged=False))  # no Drive listing: Sheets must say it
+    assert google.fake.count("batch_get", spreadsheet_id=ids[0]) == 1  # a 400 is never retried
+    assert fetched["u0"].problem.code == "not_a_google_sheet"
+    assert fetched["u0"].problem.details == {"sheet": ids[0], "service_account": BOT}
+    assert fetched["u1"].problem is None

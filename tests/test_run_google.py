@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from main import cli
 from tests.conftest import REPO, SAMPLE_TODAY, write_config
-from tests.sheets_fake import FakeGoogle, load_workbooks, service_account_info
+from tests.sheets_fake import XLSX, FakeGoogle, load_workbooks, service_account_info
 
 BOT = "bao-cao@soc-trang-test.iam.gserviceaccount.com"
 
@@ -76,3 +76,30 @@ def test_rerun_sends_nothing_and_reads_no_unchanged_sheet(tmp_path, google, priv
     # Unchanged spreadsheets are judged from their stored grids; only 946's, never read, is asked again.
     assert after == before + 1
     assert "due: 0 email(s)" in second.output
+
+
+def test_an_uploaded_excel_file_gets_its_own_notice_naming_the_fix_and_no_retry(tmp_path, google, private_key_pem):
+    path, ids = google_config(tmp_path, google, private_key_pem)
+    uploaded = ids["945-cu-lao-dung.xlsx"]
+    google.fake.spreadsheets[uploaded].mime_type = XLSX
+    google.fake.spreadsheets[uploaded].shared_with = None
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    config["source"]["skip_unchanged"] = False  # no Drive listing: Sheets itself refuses the file
+    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(path), "run", "--today", SAMPLE_TODAY])
+    assert result.exit_code == 0, result.output  # the unit's to fix, not the service's
+    assert "945 (not_a_google_sheet)" in result.output
+    assert google.fake.count("batch_get", spreadsheet_id=uploaded) == 1
+
+    notices = [m for m in received(tmp_path / "outbox") if m["To"] == "hlhpn.culaodung@example.vn"]
+    assert len(notices) == 1
+    assert notices[0]["Subject"] == (
+        "[Cần sửa bảng tính] Cù Lao Dung: hệ thống chưa đọc được bảng tính"
+        " (chưa phải Google Trang tính)"
+    )
+    body = notices[0].get_body(("plain",)).get_content()
+    assert "là tệp Excel hoặc CSV tải lên Google Drive, chưa phải Google Trang tính" in body
+    assert "Cách khắc phục: Đề nghị đơn vị mở tệp trên Google Drive, chọn «Tệp → Lưu dưới dạng" in body
+    assert "Google Trang tính»; Google tạo một bảng tính mới" in body
+    assert f"chia sẻ bảng tính mới cho tài khoản {BOT} với quyền Người xem (Viewer)" in body
+    assert "Máy chủ Google không phản hồi" not in body
