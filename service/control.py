@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
-from errors import ConfigError
+from errors import ConfigError, SourceError
 from rules.control import ControlProblem, UnitRows, control_texts, merge_units, parse_units, tab_name
 from rules.grids import UnitGrids
 from settings.schema import Config, Unit
@@ -156,19 +156,25 @@ def control_check_command(config: Config, today: dt.date) -> str:
 
 
 def control_init_command(config: Config) -> str:
-    """What `control --init` prints: the control workbook written (local source)."""
-    from service.control_book import write_control_workbook
+    """What `control --init` prints: the control spreadsheet laid out as `provision` lays out a
+    unit's (headers with notes, dropdowns, frozen header, a help tab), then config.yaml's units
+    written into its «Đơn vị» tab if that has no row yet. Run again, it repairs and adds nothing."""
+    from rules.control import control_help_rows, control_layouts, unit_row
+    from sync.provision import build_provisioner
 
     if config.control is None:
         raise ConfigError("control: not set in config; name the control spreadsheet as control.sheet")
-    if config.source.kind != "local":
-        raise ConfigError(
-            "control --init writes the local control workbook only; for a Google source, import that"
-            " workbook into a new Google Sheet (File → Import), share it with the service account and"
-            " name it in control.sheet"
-        )
-    path = config.source.folder / config.control.sheet
-    if path.exists():
-        raise ConfigError(f"control --init: {path} already exists; it is never overwritten")
-    tabs = write_control_workbook(config, path)
-    return f"wrote {path}: tabs {', '.join(tabs)}; {len(config.units)} unit(s) from config.yaml"
+    provisioner = build_provisioner(config)
+    unit = control_unit(config)
+    laid_out = provisioner.provision(unit, control_layouts(config), control_help_rows(), write=True)
+    if laid_out.service_problem:
+        raise SourceError(f"control sheet {config.control.sheet}: {laid_out.service_problem}")
+    if laid_out.action:
+        raise ConfigError(f"control sheet {config.control.sheet}: {laid_out.action}")
+    filled = provisioner.fill(unit, tab_name(UNITS), [unit_row(u) for u in config.units])
+    if filled.service_problem or filled.action:
+        raise SourceError(f"control sheet {config.control.sheet}: {filled.service_problem or filled.action}")
+    changes = laid_out.changes + filled.changes
+    if not changes:
+        return f"control sheet {config.control.sheet}: unchanged (its tabs match and «{tab_name(UNITS)}» has rows)"
+    return "\n".join([f"control sheet {config.control.sheet}:", *(f"    {c}" for c in changes)])

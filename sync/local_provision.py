@@ -186,3 +186,30 @@ class LocalProvisioner:
             os.replace(partial, path)  # a reader never sees half a workbook
             result.write_requests = 1
         return result
+
+    def fill(self, unit: Unit, tab: str, rows: Sequence[Sequence[str]]) -> Provisioned:
+        result = Provisioned(unit.id)
+        path = self.folder / unit.sheet
+        try:
+            book = openpyxl.load_workbook(path)
+        except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+            result.action = f"{path} cannot be opened ({type(exc).__name__})"
+            return result
+        matched = match_tabs([tab], book.sheetnames)
+        if tab not in matched:
+            result.action = f"{path} has no tab «{tab}»"
+            return result
+        sheet = book[matched[tab]]
+        has_data = any(
+            any(value not in (None, "") for value in row) for row in sheet.iter_rows(min_row=2, values_only=True)
+        )
+        if has_data or not rows:
+            return result
+        for row in rows:
+            sheet.append(list(row))
+        partial = path.with_name(f".{path.name}.partial")
+        book.save(partial)
+        os.replace(partial, path)
+        result.changes = [f"«{tab}»: {len(rows)} row(s) written"]
+        result.write_requests = 1
+        return result

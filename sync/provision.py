@@ -32,6 +32,11 @@ class Provisioner(Protocol):
         ``write`` false only say what differs. Never raises for one unit."""
         ...
 
+    def fill(self, unit: Unit, tab: str, rows: Sequence[Sequence[str]]) -> Provisioned:
+        """Write ``rows`` under the header of ``tab`` (provisioned first) if it has no data row
+        yet; a tab with data is left as it is. Never raises."""
+        ...
+
 
 # "module:Class", imported on first use (gspread loads only for a Google source).
 PROVISIONERS: dict[str, str] = {

@@ -62,7 +62,7 @@ def row_of(sheet, unit_id: str) -> int:
 def test_the_sample_control_workbook_lists_the_units_of_config_yaml():
     book = openpyxl.load_workbook(REPO / "samples" / "workbooks" / CONTROL_WORKBOOK)
     config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
-    assert book.sheetnames == [tab_name("units"), tab_name("requests"), tab_name("reviews")]
+    assert book.sheetnames == [tab_name("units"), tab_name("requests"), tab_name("reviews"), "Hướng dẫn"]
     ids = [str(row[0]) for row in book[UNITS_TAB].iter_rows(min_row=2, values_only=True)]
     assert ids == [u["id"] for u in config["units"]]
     assert config["control"] == {"sheet": CONTROL_WORKBOOK}
@@ -168,7 +168,7 @@ def test_control_check_prints_what_would_change_and_applies_nothing(tmp_path, wo
     assert not (tmp_path / "state.sqlite3").exists()
 
 
-def test_control_init_writes_the_tabs_with_dropdowns_and_never_overwrites(tmp_path, workbooks):
+def test_control_init_lays_out_the_tabs_with_dropdowns_and_a_second_run_changes_nothing(tmp_path, workbooks):
     (workbooks / CONTROL_WORKBOOK).unlink()
     path = controlled_config(tmp_path, workbooks)
 
@@ -176,17 +176,48 @@ def test_control_init_writes_the_tabs_with_dropdowns_and_never_overwrites(tmp_pa
     second = CliRunner().invoke(cli, ["--config", str(path), "control", "--init"])
 
     assert first.exit_code == 0, first.output
+    assert "«Đơn vị»: 12 row(s) written" in first.output
     book = openpyxl.load_workbook(workbooks / CONTROL_WORKBOOK)
+    assert book.sheetnames == [UNITS_TAB, tab_name("requests"), tab_name("reviews"), "Hướng dẫn"]
     units = book[UNITS_TAB]
     assert [c.value for c in units[1]] == [
         "Mã đơn vị", "Tên đơn vị", "Tên ngắn", "Loại", "Bảng tính", "E-mail", "E-mail người phụ trách", "Đang theo dõi",
     ]  # fmt: skip
     assert units.freeze_panes == "A2" and units.max_row == 13
-    lists = {str(v.sqref): v.formula1 for v in units.data_validations.dataValidation}
-    assert lists == {"D2:D501": '"huyện,xã,trực thuộc"', "H2:H501": '"có,không"'}
+    assert units["F2"].value == "hlhpn.tpsoctrang@example.vn" and units["H2"].value == "có"
+    lists = {v.formula1 for v in units.data_validations.dataValidation}
+    assert lists == {'"huyện,xã,trực thuộc"', '"có,không"'}
     reviews = book[tab_name("reviews")]
     assert '"duyệt,trả lại"' in {v.formula1 for v in reviews.data_validations.dataValidation}
-    assert second.exit_code == 2 and "already exists; it is never overwritten" in second.output
+    assert second.exit_code == 0, second.output
+    assert "unchanged" in second.output
+    assert openpyxl.load_workbook(workbooks / CONTROL_WORKBOOK)[UNITS_TAB].max_row == 13  # no row twice
+
+
+def test_control_init_on_google_lays_out_the_shared_spreadsheet_and_writes_the_units(tmp_path, private_key_pem):
+    bot = "bao-cao@soc-trang-test.iam.gserviceaccount.com"
+    key_file = tmp_path / "key.json"
+    key_file.write_text(json.dumps(service_account_info(bot, private_key_pem)))
+    with FakeGoogle() as google:
+        google.fake.add_spreadsheet("dieu-khien", {"Trang tính1": []}, title="Bảng điều khiển")
+        raw = yaml.safe_load(mail_config(tmp_path).read_text(encoding="utf-8"))
+        raw["source"] = {"kind": "google", "api_base": google.url, "credentials": [{"key_file": str(key_file)}],
+                         "retry": {"max_attempts": 2, "initial_wait": 0, "max_wait": 0}}  # fmt: skip
+        raw["control"] = {"sheet": "dieu-khien"}
+        path = tmp_path / "google.yaml"
+        path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+        first = CliRunner().invoke(cli, ["--config", str(path), "control", "--init"])
+        writes = google.fake.count("batch_update")
+        second = CliRunner().invoke(cli, ["--config", str(path), "control", "--init"])
+        rewrites = google.fake.count("batch_update") - writes
+        sheet = google.fake.spreadsheets["dieu-khien"]
+
+    assert first.exit_code == 0, first.output
+    assert writes == 2  # the layout in one batch, the units in another
+    assert sheet.tabs[UNITS_TAB][0][:2] == ["Mã đơn vị", "Tên đơn vị"]
+    assert [row[0] for row in sheet.tabs[UNITS_TAB][1:13]] == [u["id"] for u in raw["units"]]
+    assert second.exit_code == 0 and "unchanged" in second.output and rewrites == 0
 
 
 def test_the_google_control_sheet_is_read_in_one_request_per_run(tmp_path, private_key_pem):
