@@ -12,6 +12,7 @@ from rules.messages import status_text, text
 from rules.model import Accepted, Finding, Judgement, ReportStatus, plain_value, plain_values
 from service.board import publish_board
 from service.logs import log_unit_problems
+from service.requests import with_requests
 from settings.schema import Config
 from store import AcceptedReport, ReportRow, Store
 from sync.factory import build_source
@@ -200,6 +201,7 @@ def _finding_line(finding: Finding, period_labels: dict[str, str]) -> str:
 def check_command(config: Config, today: dt.date, unit_id: str | None, as_json: bool, full: bool = False) -> str:
     """What `python main.py check` prints."""
     with Store.open(config.state_file) as store:
+        config = with_requests(config, store)
         judgement = collect(config, today, store, [unit_id] if unit_id else None, full=full)
         publish_board(config, store, judgement)
     log_unit_problems(config, judgement)

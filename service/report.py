@@ -15,6 +15,7 @@ from consolidation.workbook import workbook_bytes
 from errors import ConfigError
 from rules.model import Judgement
 from service.check import collect
+from service.requests import with_requests
 from settings.schema import Config
 from store import Store
 
@@ -50,6 +51,7 @@ def written_files(config: Config, consolidation: Consolidation, today: dt.date, 
 def report_command(config: Config, period_id: str, form_key: str | None, today: dt.date, out: Path) -> str:
     """What `python main.py report` prints: the files it wrote, one a line."""
     with Store.open(config.state_file) as store:
+        config = with_requests(config, store)
         judgement = collect(config, today, store, command="report")
     form_key = form_key or report_form(config, judgement, period_id)
     if not any(r.form_key == form_key and r.period.id == period_id for r in judgement.reports):

@@ -31,6 +31,7 @@ from service.board import publish_board
 from service.check import collect
 from service.logs import log_unit_problems
 from service.notices import delivery_notices
+from service.requests import open_request_ids, with_requests
 from settings.schema import Config
 from store import Store
 from store.ledger import CAP, FAILED, QUEUED, SENT, TEMPORARY, Decided, Entry
@@ -235,7 +236,8 @@ def run_job(
     transport: Transport | None = None,
     dry_run: bool = False,
 ) -> RunOutcome:
-    """The whole job for ``today`` on ``store``; returns what happened."""
+    """The whole job for ``today`` on ``store`` (with its open ad-hoc requests); returns what happened."""
+    config = with_requests(config, store)
     judgement = collect(config, today, store, source=source, command="run")
     transport = transport or build_transport(config, dry_run)
     outcome = RunOutcome(today, transport.verb, dry_run, is_sending_day(config, today), judgement=judgement)
@@ -243,7 +245,7 @@ def run_job(
     outcome.unit_faults = {u: f.code for u, f in failures.unit_faults.items()}
     outcome.service_faults = {u: code for code, ids in failures.service_faults.items() for u in ids}
     log_unit_problems(config, judgement)
-    planned = plan(config, judgement, store.ledger_view(today))
+    planned = plan(config, judgement, store.ledger_view(today), open_request_ids(store))
     outcome.due.update(e.kind for e in planned)
     if outcome.sending_day:  # on a day off what is queued stays queued, for the next sending day
         outcome.cancelled = store.cancel_queued_except({e.key for e in planned})
@@ -283,7 +285,7 @@ def run_command(config: Config, today: dt.date, dry_run: bool = False) -> str:
     else:
         with run_lock(config), Store.open(config.state_file) as store:
             outcome = run_job(config, today, store)
-            publish_board(config, store, outcome.judgement)
+            publish_board(with_requests(config, store), store, outcome.judgement)
     if outcome.waiting_errors or outcome.given_up:
         raise DeliveryError(
             f"{len(outcome.waiting_errors)} email(s) could not be delivered and stay queued for the next run,"
