@@ -220,3 +220,37 @@ def test_an_alias_an_open_request_uses_is_refused_to_the_next(tmp_path):
     )  # fmt: skip
     assert again.exit_code == 2
     assert f"is already how units type the period {TITLE} (adhoc-2023-07-20)" in again.output
+
+
+def test_on_google_sheets_the_request_reads_nothing_and_a_unit_typing_the_alias_completes_it(
+    tmp_path, google, private_key_pem
+):
+    from tests.test_run_google import google_config, received
+
+    path, ids = google_config(tmp_path, google, private_key_pem)
+    before = len(google.fake.log)
+    assert open_request(path, "--unit", "941", "--unit", "944").exit_code == 0
+    assert len(google.fake.log) == before  # recording a request asks Google nothing
+
+    assert CliRunner().invoke(cli, ["--config", str(path), "run", "--today", "2023-07-20"]).exit_code == 0
+    sent = received(tmp_path / "outbox")
+    asked = sorted(m["To"] for m in sent if m["Subject"].startswith(REQUEST_SUBJECT))
+    assert asked == ["hlhpn.mytu@example.vn, chutich.mytu@example.vn", "hlhpn.tpsoctrang@example.vn"]
+    mail = next(m for m in sent if m["Subject"].startswith(REQUEST_SUBJECT) and "mytu" in m["To"])
+    assert (
+        f"https://docs.google.com/spreadsheets/d/{ids['944-my-tu.xlsx']}/edit"
+        in mail.get_body(("plain",)).get_content()
+    )
+
+    # 941 types the period as the email said, in a new row of its Google Sheet.
+    sheet = ids["941-tp-soc-trang.xlsx"]
+    row = list(google.fake.spreadsheets[sheet].tabs[TOPIC_TAB][2])
+    for col, value in enumerate([ALIAS, 45128, *row[2:]]):  # 45128: 21/07/2023 as a serial day
+        google.fake.edit(sheet, TOPIC_TAB, 3, col, value)
+    assert CliRunner().invoke(cli, ["--config", str(path), "run", "--today", "2023-07-21"]).exit_code == 0
+    again = received(tmp_path / "outbox")
+    assert sorted(m["To"] for m in again if m["Subject"].startswith(REQUEST_SUBJECT)) == asked
+
+    shown = CliRunner().invoke(cli, ["--config", str(path), "status", "--json", "--period", "adhoc-2023-07-20"])
+    statuses = {r["unit_id"]: (r["status"], r["submitted_on"]) for r in json.loads(shown.output)["reports"]}
+    assert statuses == {"941": ("complete_on_time", "2023-07-21"), "944": ("not_yet_due", None)}
