@@ -197,7 +197,8 @@ def plan_requests(
     """Once per unit and ad-hoc request (the ad-hoc periods named by ``request_ids``): what is
     asked, by when, which tab and what to type in its period column. A unit whose report is
     complete already is not asked. The email stands for any reminder step already reached on
-    the day it goes (a request due in 3 days is not followed by a reminder the same day)."""
+    the day it goes (a request due in 3 days is not followed by a reminder the same day), as
+    a reminder would: not for a unit whose sheet cannot be read, reminded once it reads."""
     today = judgement.today
     reports = {(r.unit_id, r.form_key, r.period.id): r for r in judgement.reports}
     planned = []
@@ -210,7 +211,7 @@ def plan_requests(
             if all(r is not None and r.complete for r in owed):
                 continue
             items = []
-            for report in (r for r in owed if r is not None and not r.complete):
+            for report in (r for r in owed if r is not None and r.status in (NOT_YET_DUE, INCOMPLETE, MISSING)):
                 step = latest_step(report.deadline, today, config.mail.reminders)
                 if step is not None:
                     ref = (unit.id, report.form_key, spec.id, step.name)
