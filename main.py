@@ -219,6 +219,81 @@ def report(config: Config, period_id: str, form_key: str | None, today: str | No
     click.echo(report_command(config, period_id, form_key, _today(today, config), out))
 
 
+def _date_option(value: str | None, param: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form", param_hint=param) from exc
+
+
+@cli.command()
+@click.option("--form", "form_key", help="The form asked for (its key in config).")
+@click.option("--title", help="What is asked, in Vietnamese, as units will read it.")
+@click.option("--due", help="The deadline (YYYY-MM-DD).")
+@click.option("--start", help="First day the report covers (YYYY-MM-DD; default: today).")
+@click.option("--unit", "unit_ids", multiple=True, help="A unit that owes it (repeat; default: every unit).")
+@click.option("--alias", "aliases", multiple=True, help="What units type in the period column (repeat).")
+@click.option("--today", help="Open it as if today were this date (YYYY-MM-DD).")
+@click.option("--list", "show_list", is_flag=True, help="List every request and its status.")
+@click.option("--cancel", "cancel_id", metavar="ID", help="Cancel this request: it is owed no more, reminders stop.")
+@pass_config
+def request(
+    config: Config,
+    form_key: str | None,
+    title: str | None,
+    due: str | None,
+    start: str | None,
+    unit_ids: tuple[str, ...],
+    aliases: tuple[str, ...],
+    today: str | None,
+    show_list: bool,
+    cancel_id: str | None,
+) -> None:
+    """Open an ad-hoc report (báo cáo đột xuất) as a one-off period kept in the state file.
+
+    The next `run` emails the request to each unit once (what, by when, which tab, what to type
+    in the period column); from then on reminders and the consolidated report treat it like any
+    period. `--list` shows the requests, `--cancel ID` closes one.
+
+    \b
+    Example:
+        python main.py request --form topic_report --title "Báo cáo nhanh tháng 12" \\
+            --due 2023-12-08 --alias "Đột xuất 12/2023"
+        python main.py request --list
+        python main.py request --cancel adhoc-2023-12-01
+    """
+    from service.requests import InvalidRequest, cancel_command, list_command, request_command
+
+    opening = any([form_key, title, due, start, unit_ids, aliases])
+    if show_list + bool(cancel_id) + opening > 1:
+        raise click.UsageError("use one of: --list, --cancel ID, or --form/--title/--due to open a request")
+    try:
+        if show_list:
+            click.echo(list_command(config))
+            return
+        if cancel_id:
+            click.echo(cancel_command(config, cancel_id, _today(today, config)))
+            return
+        for name, value in (("--form", form_key), ("--title", title), ("--due", due)):
+            if not value:
+                raise click.BadParameter("is required to open a request", param_hint=name)
+        if form_key not in {f.key for f in config.forms}:
+            raise click.BadParameter(f"no form with key {form_key!r} in config", param_hint="--form")
+        unknown = [u for u in unit_ids if u not in {unit.id for unit in config.units}]
+        if unknown:
+            raise click.BadParameter(f"no unit with id {', '.join(map(repr, unknown))} in config", param_hint="--unit")
+        click.echo(
+            request_command(
+                config, _today(today, config), form_key, title, _date_option(due, "--due"),  # type: ignore[arg-type]
+                _date_option(start, "--start"), unit_ids, aliases,
+            )
+        )  # fmt: skip
+    except InvalidRequest as exc:
+        raise click.BadParameter(str(exc), param_hint=exc.param) from None
+
+
 @cli.command()
 @click.option("--unit", "unit_id", help="Only this unit (its id in config).")
 @click.option("--check", is_flag=True, help="Print what would change; write nothing.")

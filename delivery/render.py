@@ -15,8 +15,9 @@ from consolidation.figures import Consolidation, consolidate
 from consolidation.names import period_name, short_unit_name
 from consolidation.texts import catalogue_keys, catalogue_value, mail_text, render, topic_title
 from consolidation.workbook import workbook_bytes
-from delivery.schedule import DIGEST, REMINDER, SERVICE_PROBLEM, SHEET_PROBLEM, PlannedEmail
+from delivery.schedule import AD_HOC_REQUEST, DIGEST, REMINDER, SERVICE_PROBLEM, SHEET_PROBLEM, PlannedEmail
 from delivery.subjects import (
+    ad_hoc_request_subject,
     consolidated_subject,
     digest_subject,
     reminder_subject,
@@ -24,6 +25,7 @@ from delivery.subjects import (
     sheet_problem_subject,
 )
 from delivery.views import digest_view, reminder_view, section_view
+from rules.calendar import ad_hoc_period
 from rules.model import Judgement
 from settings.schema import Config
 from vntext import ascii_fold
@@ -211,7 +213,47 @@ def render_service_problem(config: Config, judgement: Judgement, email: PlannedE
     return Rendered(subject, *_both("service_problem", context))
 
 
+def render_ad_hoc_request(config: Config, judgement: Judgement, email: PlannedEmail) -> Rendered:
+    """To a unit, once: the ad-hoc report asked of it, by when, which tab, what to type."""
+    unit = email.unit
+    assert unit is not None
+    spec = next(a for a in config.calendar.ad_hoc if a.id == email.period_id)
+    period = period_name(config, ad_hoc_period(spec))
+    url, file = config.source.sheet_link(unit.sheet)
+    subject = ad_hoc_request_subject(unit, spec.label, period, spec.deadline)
+    forms = [config.form(key) for key in spec.forms]
+    context = {
+        **_letterhead(config),
+        "subject": subject,
+        "unit_name": unit.name,
+        "unit_short": short_unit_name(unit),
+        "topic": topic_title(config.organisation.topics, spec.deadline.year),
+        "today": judgement.today,
+        "title": spec.label,
+        "period": period,
+        "start": spec.start,
+        "due": spec.deadline,
+        "days_left": (spec.deadline - judgement.today).days,
+        "aliases": [*spec.aliases] or [spec.label],
+        "forms": [
+            {
+                "title": form.title,
+                "tab": form.tab,
+                "period_label": form.period_label,
+                "report_date_label": form.report_date_label,
+                "list": form.layout == "list",
+                "fields": [f.label for f in form.fields],
+            }
+            for form in forms
+        ],
+        "sheet_url": url,
+        "sheet_file": file,
+    }
+    return Rendered(subject, *_both("ad_hoc_request", context))
+
+
 _RENDERERS = {
+    AD_HOC_REQUEST: render_ad_hoc_request,
     REMINDER: render_reminder,
     SHEET_PROBLEM: render_sheet_problem,
     SERVICE_PROBLEM: render_service_problem,

@@ -11,6 +11,7 @@ folded into the next consolidated report that goes out, never dropped.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -19,6 +20,7 @@ from rules.calendar import WorkingDays
 from rules.model import INCOMPLETE, MISSING, NOT_YET_DUE, Finding, Judgement, ReportStatus
 from settings.schema import Config, Reminders, Unit
 from store.ledger import REMINDER, ItemRef, LedgerView
+from store.requests import REQUEST_KIND
 
 AFTER_DEADLINE = "after_deadline"
 ALL_COMPLETE = "all_complete"
@@ -26,6 +28,7 @@ DIGEST = "digest"
 CONSOLIDATED = (AFTER_DEADLINE, ALL_COMPLETE, DIGEST)
 SHEET_PROBLEM = "sheet_problem"  # to a unit: its sheet cannot be read, and how to fix it
 SERVICE_PROBLEM = "service_problem"  # to the office: the service itself cannot read the sheets
+AD_HOC_REQUEST = REQUEST_KIND  # to a unit, once: an ad-hoc report asked of it, by when, how to type it
 ESCALATE = "escalate"  # the reminder step on the day escalation starts, when no overdue step falls on it
 # The unit of a ledger item recording that a period's figures reached the office in another
 # period's consolidated report (its step: the report it stood in for, after_deadline or all_complete).
@@ -152,8 +155,11 @@ def _addresses(*groups: list[str] | tuple[str, ...], exclude: tuple[str, ...] = 
     return out
 
 
-def plan_reminders(config: Config, judgement: Judgement, ledger: LedgerView) -> list[PlannedEmail]:
-    """At most one reminder per unit: every report not complete whose schedule has been reached."""
+def plan_reminders(
+    config: Config, judgement: Judgement, ledger: LedgerView, covered: frozenset[ItemRef] = frozenset()
+) -> list[PlannedEmail]:
+    """At most one reminder per unit: every report not complete whose schedule has been reached.
+    Steps in ``covered`` (told today by an ad-hoc request's email) count as sent."""
     today = judgement.today
     open_reports: dict[str, list[ReportStatus]] = {}
     for report in judgement.reports:
@@ -168,7 +174,7 @@ def plan_reminders(config: Config, judgement: Judgement, ledger: LedgerView) -> 
             step = latest_step(report.deadline, today, config.mail.reminders)
             if step is not None:
                 ref = (unit.id, report.form_key, report.period.id, step.name)
-                items.append(ReminderItem(report, step, ref not in ledger.sent_items))
+                items.append(ReminderItem(report, step, ref not in ledger.sent_items and ref not in covered))
         if not any(i.new for i in items):
             continue
         items.sort(key=lambda i: (i.report.deadline, i.report.period.end, i.report.form_key))
@@ -182,6 +188,37 @@ def plan_reminders(config: Config, judgement: Judgement, ledger: LedgerView) -> 
         lead = email.lead
         email.period_id = lead.report.period.id if lead else None
         planned.append(email)
+    return planned
+
+
+def plan_requests(
+    config: Config, judgement: Judgement, ledger: LedgerView, request_ids: Collection[str]
+) -> list[PlannedEmail]:
+    """Once per unit and ad-hoc request (the ad-hoc periods named by ``request_ids``): what is
+    asked, by when, which tab and what to type in its period column. A unit whose report is
+    complete already is not asked. The email stands for any reminder step already reached on
+    the day it goes (a request due in 3 days is not followed by a reminder the same day), as
+    a reminder would: not for a unit whose sheet cannot be read, reminded once it reads."""
+    today = judgement.today
+    reports = {(r.unit_id, r.form_key, r.period.id): r for r in judgement.reports}
+    planned = []
+    for spec in (a for a in config.calendar.ad_hoc if a.id in request_ids):
+        for unit in config.units:
+            key = f"{AD_HOC_REQUEST}|{spec.id}|{unit.id}"
+            if (spec.units is not None and unit.id not in spec.units) or key in ledger.sent_keys:
+                continue
+            owed = [reports.get((unit.id, form, spec.id)) for form in spec.forms]
+            if all(r is not None and r.complete for r in owed):
+                continue
+            items = []
+            for report in (r for r in owed if r is not None and r.status in (NOT_YET_DUE, INCOMPLETE, MISSING)):
+                step = latest_step(report.deadline, today, config.mail.reminders)
+                if step is not None:
+                    ref = (unit.id, report.form_key, spec.id, step.name)
+                    items.append(ReminderItem(report, step, ref not in ledger.sent_items))
+            planned.append(
+                PlannedEmail(key, AD_HOC_REQUEST, list(unit.emails), unit=unit, items=items, period_id=spec.id)
+            )
     return planned
 
 
@@ -338,10 +375,13 @@ def _fold_late(judgement: Judgement, late: list[_Late], planned: list[PlannedEma
         host.late_refs += [(OFFICE_ITEM, form, period.period_id, step) for form, _ in pairs for step in steps]
 
 
-def plan(config: Config, judgement: Judgement, ledger: LedgerView) -> list[PlannedEmail]:
-    """Everything due today: consolidated reports first, then reminders; within each, what has
-    waited longest (over a daily cap) first, then config order. Nothing on a day that is not a
-    sending day: what falls due then is planned on the next one.
+def plan(
+    config: Config, judgement: Judgement, ledger: LedgerView, request_ids: Collection[str] = ()
+) -> list[PlannedEmail]:
+    """Everything due today: consolidated reports first, then notices and ad-hoc requests (the
+    periods ``request_ids`` name), then reminders; within each, what has waited longest (over a
+    daily cap) first, then config order. Nothing on a day that is not a sending day: what falls
+    due then is planned on the next one.
     """
     days = SendingDays(config)
     if not days.is_sending_day(judgement.today):
@@ -355,10 +395,13 @@ def plan(config: Config, judgement: Judgement, ledger: LedgerView) -> list[Plann
     blind = bool(judgement.unreadable_since) and {r.unit_id for r in judgement.reports} <= set(
         judgement.unreadable_since
     )
+    requests = plan_requests(config, judgement, ledger, request_ids)
+    covered = frozenset(ref for email in requests for ref in email.item_refs)
     planned = (
         ([] if blind else plan_consolidated(config, judgement, ledger, days))
         + plan_problem_notices(config, judgement, ledger)
-        + plan_reminders(config, judgement, ledger)
+        + requests
+        + plan_reminders(config, judgement, ledger, covered)
     )
     planned = [e for e in planned if e.key not in ledger.failed_keys]
     return sorted(planned, key=lambda e: (e.kind == REMINDER, waiting(e) is None, waiting(e) or dt.date.min))

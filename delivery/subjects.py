@@ -77,6 +77,10 @@ def _cause(section: str, code: str, fallback: str | None = None) -> str:
     return mail_text(section, key) if key else ""
 
 
+def ad_hoc_request_subject(unit: Unit, title: str, period: str, due: dt.date) -> str:
+    return subject("ad_hoc_request", unit=short_unit_name(unit), title=title, period=period, due=vn_date(due))
+
+
 def sheet_problem_subject(unit: Unit, code: str) -> str:
     return subject("sheet_problem", unit=short_unit_name(unit), cause=_cause("sheet_causes", code))
 

@@ -13,6 +13,7 @@ from rules.messages import status_text, text
 from rules.model import Accepted, Finding, Judgement, ReportStatus, plain_value, plain_values
 from service.board import publish_board
 from service.logs import log_unit_problems, progress_on_terminal
+from service.requests import with_requests
 from settings.schema import Config, Unit
 from store import AcceptedReport, ReportRow, Store
 from sync.factory import build_source
@@ -218,7 +219,7 @@ def check_command(config: Config, today: dt.date, unit_id: str | None, as_json: 
     with Store.open(config.state_file) as store:
         source = build_source(config, store, full=full)
         controlled = apply_control(config, store, today, source)
-        config = controlled.config
+        config = with_requests(controlled.config, store)
         if unit_id and unit_id not in {u.id for u in config.units}:
             raise ConfigError(f"--unit: no unit with id {unit_id!r} in config or the control sheet")
         judgement = collect(config, today, store, [unit_id] if unit_id else None, source=source, full=full)

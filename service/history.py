@@ -10,6 +10,8 @@ from typing import Any
 from rules.accepted import describe_changes
 from rules.calendar import period_by_id
 from rules.messages import text
+from service.control import applied_config
+from service.requests import with_requests
 from settings.schema import Config, Form
 from store import Store, TabVersion
 from vntext import vn_date
@@ -96,4 +98,4 @@ def history_command(config: Config, unit_id: str, form_key: str | None, period_i
     if not config.state_file.exists():
         return f"No state file yet ({config.state_file}): run `check` or `run` first."
     with Store.open(config.state_file) as store:
-        return history_text(config, store, unit_id, form_key, period_id)
+        return history_text(with_requests(applied_config(config, store), store), store, unit_id, form_key, period_id)

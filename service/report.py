@@ -15,6 +15,7 @@ from consolidation.workbook import workbook_bytes
 from errors import ConfigError
 from rules.model import Judgement
 from service.check import collect
+from service.requests import with_requests
 from settings.schema import Config
 from store import Store
 
@@ -54,7 +55,7 @@ def report_command(config: Config, period_id: str, form_key: str | None, today: 
     from service.control import apply_control
 
     with Store.open(config.state_file) as store:
-        config = apply_control(config, store, today).config
+        config = with_requests(apply_control(config, store, today).config, store)
         judgement = collect(config, today, store, command="report")
     form_key = form_key or report_form(config, judgement, period_id)
     if not any(r.form_key == form_key and r.period.id == period_id for r in judgement.reports):

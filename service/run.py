@@ -32,6 +32,7 @@ from service.check import collect
 from service.control import apply_control
 from service.logs import log_unit_problems
 from service.notices import delivery_notices
+from service.requests import open_request_ids, with_requests
 from settings.schema import Config
 from store import Store
 from store.ledger import CAP, FAILED, QUEUED, SENT, TEMPORARY, Decided, Entry
@@ -244,10 +245,11 @@ def run_job(
     transport: Transport | None = None,
     dry_run: bool = False,
 ) -> RunOutcome:
-    """The whole job for ``today`` on ``store``; returns what happened."""
+    """The whole job for ``today`` on ``store`` (with the control sheet's units and the open
+    ad-hoc requests); returns what happened."""
     source = source or build_source(config, store)
     controlled = apply_control(config, store, today, source, record=not dry_run)
-    config = controlled.config
+    config = with_requests(controlled.config, store)
     judgement = collect(config, today, store, source=source, command="run")
     transport = transport or build_transport(config, dry_run)
     outcome = RunOutcome(
@@ -257,7 +259,7 @@ def run_job(
     outcome.unit_faults = {u: f.code for u, f in failures.unit_faults.items()}
     outcome.service_faults = {u: code for code, ids in failures.service_faults.items() for u in ids}
     log_unit_problems(config, judgement)
-    planned = plan(config, judgement, store.ledger_view(today))
+    planned = plan(config, judgement, store.ledger_view(today), open_request_ids(store))
     outcome.due.update(e.kind for e in planned)
     if outcome.sending_day:  # on a day off what is queued stays queued, for the next sending day
         outcome.cancelled = store.cancel_queued_except({e.key for e in planned})

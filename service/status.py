@@ -20,6 +20,7 @@ from consolidation.names import period_short
 from rules.calendar import ad_hoc_period, standard_periods
 from rules.messages import status_text, text
 from rules.model import Period
+from service.requests import config_with_requests
 from settings.schema import Config
 from store import ReportRow, Store
 from store.ledger import Entry
@@ -224,6 +225,7 @@ def render_status(config: Config, view: StatusView, width: int | None = None, co
 
 def status_command(config: Config, period_id: str | None, as_json: bool) -> str:
     """What `python main.py status` prints: colours and the terminal's width only on a terminal."""
+    config = config_with_requests(config)
     view = read_status(config, period_id)
     if as_json:
         return json.dumps(status_as_dict(config, view), ensure_ascii=False, indent=2)

@@ -2,6 +2,7 @@
 
 from store.db import AcceptedReport, ReportRow, Store, UnitSeen
 from store.ledger import LedgerView
+from store.requests import AdHocRequest
 from store.sheets import TabVersion
 
-__all__ = ["AcceptedReport", "LedgerView", "ReportRow", "Store", "TabVersion", "UnitSeen"]
+__all__ = ["AcceptedReport", "AdHocRequest", "LedgerView", "ReportRow", "Store", "TabVersion", "UnitSeen"]

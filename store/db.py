@@ -24,6 +24,7 @@ from typing import Any
 from errors import StoreError
 from store.encoding import now, to_json
 from store.ledger import LedgerQueries
+from store.requests import RequestQueries
 from store.schema import MIGRATIONS
 from store.sheets import SheetQueries
 
@@ -102,7 +103,7 @@ def _put_in_place(new: Path, path: Path) -> None:
             target.write(new.read_bytes())
 
 
-class Store(LedgerQueries, SheetQueries):
+class Store(LedgerQueries, SheetQueries, RequestQueries):
     """The state file for one run; use as a context manager, or call close()."""
 
     def __init__(self, connection: sqlite3.Connection, path: Path | None) -> None:

@@ -195,5 +195,20 @@ def _control(connection: sqlite3.Connection) -> None:
     )
 
 
+def _ad_hoc_request_details(connection: sqlite3.Connection) -> None:
+    """An ad-hoc request opened by `request`: how subjects name it, the day it was asked, and the
+    day it was cancelled (a cancelled request is owed no more, and kept for the record)."""
+    columns = _columns(connection, "ad_hoc_requests")
+    for name in ("short_label", "requested_on", "cancelled_on"):
+        if name not in columns:
+            connection.execute(f"ALTER TABLE ad_hoc_requests ADD COLUMN {name} TEXT")
+
+
 # Append only: a migration once released is never edited, its number is the file's version.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_initial, _claims, _refusals, _control]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _initial,
+    _claims,
+    _refusals,
+    _control,
+    _ad_hoc_request_details,
+]
