@@ -9,12 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
+import zipfile
+from xml.etree.ElementTree import ParseError
+
 from python_calamine import CalamineError, CalamineWorkbook
 
 from rules.grids import SourceProblem, UnitGrids, match_tabs
 from settings.schema import Config, Unit
 from store import Store
 from sync.source import Check
+from sync.xlsx_cells import restore_hidden
 
 
 class LocalWorkbookSource:
@@ -54,7 +58,9 @@ class LocalWorkbookSource:
                 sheet = workbook.get_sheet_by_name(matched[title])
                 result.grids[title] = sheet.to_python(skip_empty_area=False)
                 result.actual_titles[title] = matched[title]
-        except (CalamineError, OSError, ValueError) as exc:
+            # Formula errors and formulas never computed, which calamine reads as empty cells.
+            restore_hidden(str(path), result.actual_titles, result.grids)
+        except (CalamineError, OSError, ValueError, KeyError, zipfile.BadZipFile, ParseError) as exc:
             result.grids.clear()
             result.problem = SourceProblem("unreadable_workbook", {"file": unit.sheet, "error": str(exc)})
         return result

@@ -74,7 +74,7 @@ def test_a_spreadsheet_id_is_found_in_its_url_and_alone(sheet_id):
 
 
 def test_an_apostrophe_in_a_tab_title_is_escaped():
-    assert a1_range("Hội's tab") == "'Hội''s tab'!A1:ZZ5000"
+    assert a1_range("Hội's tab") == "'Hội''s tab'!A1:ZZ5001"
 
 
 @pytest.mark.parametrize(

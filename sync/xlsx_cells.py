@@ -1,0 +1,88 @@
+"""The cells of an .xlsx workbook that python-calamine reads as empty although they are not: a
+formula's error (#REF!, #DIV/0!) and a formula saved without its computed value.
+
+Read straight from the sheet's XML, and only when its bytes contain an error or a formula at all.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import zipfile
+from collections.abc import Mapping
+from pathlib import PurePosixPath
+from typing import Any
+from xml.etree import ElementTree
+
+from rules.grids import Grid, UncomputedFormula
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PACKAGE_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.DOTALL)
+_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
+_ERROR_TYPE = re.compile(rb'\bt="e"')
+_STRING_TYPE = re.compile(rb'\bt="(?:str|inlineStr|s)"')
+_FORMULA = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.DOTALL)
+_VALUE = re.compile(rb"<(?:\w+:)?v\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?v>)", re.DOTALL)
+
+
+def sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Tab title → the sheet's XML part inside the archive."""
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_PACKAGE_REL}Relationship")}
+    paths = {}
+    for sheet in workbook.iter(f"{_MAIN}sheet"):
+        target = targets.get(sheet.get(f"{_REL}id"), "")
+        paths[sheet.get("name", "")] = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl", target))
+    return paths
+
+
+def hidden_cells(xml: bytes) -> dict[tuple[int, int], Any]:
+    """(row, column) from 0 → the error text or the UncomputedFormula of each such cell."""
+    if b't="e"' not in xml and b"<f" not in xml and b":f" not in xml:
+        return {}
+    found: dict[tuple[int, int], Any] = {}
+    for match in _CELL.finditer(xml):
+        attrs, body = match.group(1), match.group(2) or b""
+        ref = _REF.search(attrs)
+        if ref is None:
+            continue
+        value = _VALUE.search(body)
+        value_text = (value.group(1) or b"") if value else b""
+        if _ERROR_TYPE.search(attrs):
+            shown = value_text.decode("utf-8", "replace").strip() or "#N/A"
+        elif (formula := _FORMULA.search(body)) and not value_text and not _STRING_TYPE.search(attrs):
+            shown = UncomputedFormula("=" + html.unescape((formula.group(1) or b"").decode("utf-8", "replace")))
+        else:
+            continue
+        found[(int(ref.group(2)) - 1, _column(ref.group(1)))] = shown
+    return found
+
+
+def _column(letters: bytes) -> int:
+    index = 0
+    for byte in letters:
+        index = index * 26 + byte - 64
+    return index - 1
+
+
+def restore_hidden(path: str, titles: Mapping[str, str], grids: Mapping[str, Grid]) -> None:
+    """Put back into ``grids`` (form tab → grid of the actual title in ``titles``) the cells
+    calamine read as empty. Raises OSError, KeyError or zipfile/XML errors on a damaged file."""
+    with zipfile.ZipFile(path) as archive:
+        parts = sheet_paths(archive)
+        for tab, actual in titles.items():
+            part = parts.get(actual)
+            if part is None:
+                continue
+            for (row, col), value in hidden_cells(archive.read(part)).items():
+                grid = grids[tab]
+                while len(grid) <= row:
+                    grid.append([])
+                line = grid[row]
+                if len(line) <= col:
+                    line.extend([""] * (col + 1 - len(line)))
+                if line[col] in ("", None):
+                    line[col] = value
