@@ -49,4 +49,3 @@ def _rest(last: Finding, count: int) -> Finding:
         tab=last.tab,
         field_label=last.field_label,
     )
-

@@ -154,9 +154,7 @@ def read_form(form: Form, grid: list[list[Any]], tab: str, unit_id: str, calenda
             Finding(
                 unit_id,
                 "too_many_rows",
-                finding_text(
-                    "too_many_rows", tab=tab, limit=format_number(MAX_ROWS), next=format_number(MAX_ROWS + 1)
-                ),
+                finding_text("too_many_rows", tab=tab, limit=format_number(MAX_ROWS), next=format_number(MAX_ROWS + 1)),
                 severity="medium",
                 blocking=False,
                 form_key=form.key,
@@ -218,8 +216,9 @@ def _period_finding(form: Form, raw: Any, unit_id: str, tab: str, row_index: int
     that names no period."""
     cell = cell_ref(tab, row_index, period_col)
     if is_missing(raw):
-        code, message = "missing_period", finding_text(
-            "missing_period", cell=cell, label=form.period_label, row=row_index + 1
+        code, message = (
+            "missing_period",
+            finding_text("missing_period", cell=cell, label=form.period_label, row=row_index + 1),
         )
     elif problem := cell_problem(raw):
         code, message = problem, finding_text(problem, cell=cell, label=form.period_label, value=display_value(raw))

@@ -6,10 +6,9 @@ read-only mode: 1 s rather than 23 s at 3,321 units).
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-
-import zipfile
 from xml.etree.ElementTree import ParseError
 
 from python_calamine import CalamineError, CalamineWorkbook

@@ -35,7 +35,8 @@ def sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:
     paths = {}
     for sheet in workbook.iter(f"{_MAIN}sheet"):
         target = targets.get(sheet.get(f"{_REL}id"), "")
-        paths[sheet.get("name", "")] = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl", target))
+        part = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl", target))
+        paths[sheet.get("name", "")] = part
     return paths
 
 
