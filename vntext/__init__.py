@@ -63,7 +63,7 @@ def strip_invisible(text: str) -> str:
 
 def error_value(value: Any) -> str | None:
     """The error a formula shows in this cell (#REF!, #DIV/0!, #N/A …), or None."""
-    if isinstance(value, str) and value[:1] == "#":
+    if isinstance(value, str) and (value[:1] == "#" or (value[:1].isspace() and value.lstrip()[:1] == "#")):
         text = value.strip().upper()
         return text if text in ERROR_VALUES else None
     return None
@@ -265,9 +265,8 @@ def format_number(value: Any) -> str:
     try:
         number = parse_number(value)
     except UnreadableValue:
-        return display_value(value)
-    if not number.is_finite():
-        return str(number)
+        # NaN and infinities as Python names them: no spreadsheet cell holds one.
+        return str(value) if isinstance(value, (float, Decimal)) else display_value(value)
     if number == number.to_integral_value():
         return f"{int(number):,}".replace(",", ".")
     text = f"{number:,f}".rstrip("0")
