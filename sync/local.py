@@ -9,7 +9,6 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from xml.etree.ElementTree import ParseError
 
 from python_calamine import CalamineError, CalamineWorkbook
 
@@ -59,7 +58,7 @@ class LocalWorkbookSource:
                 result.actual_titles[title] = matched[title]
             # Formula errors and formulas never computed, which calamine reads as empty cells.
             restore_hidden(str(path), result.actual_titles, result.grids)
-        except (CalamineError, OSError, ValueError, KeyError, zipfile.BadZipFile, ParseError) as exc:
+        except (CalamineError, OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
             result.grids.clear()
             result.problem = SourceProblem("unreadable_workbook", {"file": unit.sheet, "error": str(exc)})
         return result
