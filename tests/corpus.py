@@ -535,7 +535,7 @@ CASES: list[Case] = [
         "empty-file",
         raw=b"",
         expect=[("unreadable_workbook", None, "không đúng định dạng .xlsx")],
-        google=[("not_a_google_sheet", None, "chưa chuyển thành Google Trang tính")],
+        google=[("not_a_google_sheet", None, "chưa phải Google Trang tính")],
         why=UPLOADED,
     ),
     Case(
@@ -549,7 +549,7 @@ CASES: list[Case] = [
         "zip-not-workbook",
         raw=b"PK\x05\x06" + b"\x00" * 18,
         expect=[("unreadable_workbook", None, "không đúng định dạng .xlsx")],
-        google=[("not_a_google_sheet", None, "chưa chuyển thành Google Trang tính")],
+        google=[("not_a_google_sheet", None, "chưa phải Google Trang tính")],
         why=UPLOADED,
     ),
 ]
