@@ -2,6 +2,7 @@
 
 from store.db import AcceptedReport, ReportRow, Store, UnitSeen
 from store.ledger import LedgerView
+from store.reviews import ReviewRow
 from store.sheets import TabVersion
 
-__all__ = ["AcceptedReport", "LedgerView", "ReportRow", "Store", "TabVersion", "UnitSeen"]
+__all__ = ["AcceptedReport", "LedgerView", "ReportRow", "ReviewRow", "Store", "TabVersion", "UnitSeen"]
