@@ -16,7 +16,6 @@ from rules.calendar import WorkingDays, periods_in_view
 from rules.forms import FormReading, Record, read_form
 from rules.grids import SourceProblem, UnitGrids
 from rules.messages import finding_text
-from rules.reviews import data_changed, flag_approved_change, returned_report
 from rules.model import (
     COMPLETE_LATE,
     COMPLETE_ON_TIME,
@@ -33,6 +32,7 @@ from rules.model import (
     ReportStatus,
     Review,
 )
+from rules.reviews import data_changed, flag_approved_change, returned_report
 from rules.validation import check_rule
 from settings.schema import Config, Form, Unit
 from vntext import vn_date

@@ -72,9 +72,8 @@ class ReviewQueries:
         ).fetchone()
         if row is None:
             return None
-        return [
-            {"report_date": r["report_date"], "values": r["values"]} for r in json.loads(row[0]) if r["period"] == period_id
-        ]
+        rows = json.loads(row[0])
+        return [{"report_date": r["report_date"], "values": r["values"]} for r in rows if r["period"] == period_id]
 
     def record_review(
         self,
