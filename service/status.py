@@ -272,7 +272,7 @@ def render_status(config: Config, view: StatusView, width: int | None = None, co
         console.print()
         console.print(Text(text("status_table", "reviews_title"), style="bold"))
         for line in _review_lines(config, view, periods):
-            console.print(line, highlight=False)
+            console.print(line, highlight=False, soft_wrap=True)
     console.print()
     if view.queued:
         console.print(Text(text("status_table", "queued_title"), style="bold"))
