@@ -232,6 +232,16 @@ def judge_report(
     return report, None
 
 
+def _return_resolved(form: Form, review: Review, today_sheet: TodaySheet | None, today: dt.date) -> dt.date | None:
+    """The day a returned report's data were first seen changed (today, if only now), or None
+    while they are as returned or cannot be read."""
+    if review.changed_on is not None and review.changed_on <= today:
+        return review.changed_on
+    if today_sheet is not None and data_changed(form, review, today_sheet.records):
+        return today
+    return None
+
+
 def judge(
     config: Config,
     readings: dict[str, UnitReading],
@@ -278,19 +288,18 @@ def judge(
                 if review is not None and review.returned:
                     # Open until the unit's data differ from what the office returned; then judged
                     # afresh, never from what was accepted before the return.
-                    resolved = review.changed_on if review.changed_on and review.changed_on <= today else None
-                    if resolved is None and today_sheet is not None:
-                        if data_changed(config.form(form_key), review, today_sheet.records):
-                            resolved = today
-                            review_changes[review.id] = today
-                            reopened.append(key)
+                    resolved = _return_resolved(config.form(form_key), review, today_sheet, today)
                     if resolved is None:
                         report = ReportStatus(unit.id, form_key, period, deadline, status=INCOMPLETE)
                         returned_report(config.form(form_key), report, review, today_sheet, office, today)
                         reports.append(report)
                         returned[key] = review
                         continue
-                    if trusted is not None and (key in reopened or trusted.first_complete_on < resolved):
+                    if resolved != review.changed_on:  # changed today: what was accepted goes
+                        review_changes[review.id] = resolved
+                        reopened.append(key)
+                        trusted = None
+                    elif trusted is not None and trusted.first_complete_on < resolved:
                         trusted = None
                 report, changed = judge_report(
                     config, unit, form_key, period, deadline, reading, today, trusted,

@@ -86,7 +86,10 @@ def test_a_returned_report_is_mailed_once_and_incomplete_until_its_data_change(t
     assert returned.rcpt_tos == [TP_SOC_TRANG]
     assert returned.subject == RETURNED_SUBJECT
     assert f"«{COMMENT}»" in returned.text
-    assert "Ngày 20/07/2023, Ban Tuyên giáo - Chính sách, Luật pháp đã xem báo cáo" in returned.text
+    assert (
+        "Ngày 20/07/2023, Ban Tuyên giáo - Chính sách, Luật pháp đã xem Báo cáo kết quả học tập và thực hiện"
+        " Chuyên đề kỳ 6 tháng đầu năm 2023 của đơn vị và trả lại để đơn vị chỉnh sửa, với ý kiến:"
+    ) in returned.text
     assert "sửa số liệu ở dòng kỳ «6 tháng đầu năm 2023» trong trang tính «Báo cáo chuyên đề»" in returned.text
     assert COMMENT in returned.html
     # Until the unit changes its data the report is incomplete, the comment its finding; the
