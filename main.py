@@ -165,8 +165,9 @@ def history(config: Config, unit_id: str, form_key: str | None, period_id: str |
         python main.py history 941 --form commitment_monthly --period 2023-M08
     """
     from service.history import history_command
+    from service.requests import config_with_requests
 
-    if unit_id not in {u.id for u in config.units}:
+    if unit_id not in {u.id for u in config_with_requests(config).units}:
         raise click.BadParameter(f"no unit with id {unit_id!r} in config", param_hint="UNIT")
     if form_key and form_key not in {f.key for f in config.forms}:
         raise click.BadParameter(f"no form with key {form_key!r} in config", param_hint="--form")
@@ -190,6 +191,54 @@ def status(config: Config, period_id: str | None, as_json: bool) -> None:
     from service.status import status_command
 
     click.echo(status_command(config, period_id, as_json))
+
+
+@cli.command()
+@click.argument("unit_id", metavar="UNIT")
+@click.option("--form", "form_key", required=True, help="The form (its key in config).")
+@click.option("--period", "period_id", required=True, help="The period (its id, e.g. 2023-H1, 2023-Y, 2023-M07).")
+@click.option("--accept", is_flag=True, help="Approve the report as the service last read it.")
+@click.option("--return", "comment", metavar="COMMENT", help="Send the report back to the unit with this comment.")
+@click.option("--today", help="Record the decision as made on this date (YYYY-MM-DD).")
+@pass_config
+def review(
+    config: Config, unit_id: str, form_key: str, period_id: str, accept: bool, comment: str | None, today: str | None
+) -> None:
+    """Record the office's decision on one report: accepted, or returned with a comment.
+
+    A returned report counts as incomplete until the unit's data for it change, then it is
+    judged afresh; the next `run` emails the comment to the unit, once. An accepted report whose
+    data change later is flagged to the office in the next consolidated report.
+
+    \b
+    Example:
+        python main.py review 944 --form topic_report --period 2023-H1 --return "Số liệu tập huấn chưa khớp"
+        python main.py review 941 --form commitment_monthly --period 2023-M07 --accept
+    """
+    from rules.calendar import period_by_id
+    from rules.judge import owed_forms
+    from service.requests import config_with_requests
+    from service.review import review_command
+
+    config = config_with_requests(config)  # the control sheet's units and the open ad-hoc requests too
+    unit = next((u for u in config.units if u.id == unit_id), None)
+    if unit is None:
+        raise click.BadParameter(f"no unit with id {unit_id!r} in config", param_hint="UNIT")
+    if form_key not in {f.key for f in config.forms}:
+        raise click.BadParameter(f"no form with key {form_key!r} in config", param_hint="--form")
+    period = period_by_id(period_id, config.calendar)
+    if period is None:
+        raise click.BadParameter(
+            f"{period_id!r} is not a period id (2023-M07, 2023-H1, 2023-Y or an ad-hoc id in config)",
+            param_hint="--period",
+        )
+    if not {period.type, period.id} & set(owed_forms(config, unit).get(form_key, [])):
+        raise click.BadParameter(f"unit {unit_id} owes no {form_key} report for {period_id}", param_hint="--period")
+    if accept == (comment is not None):
+        raise click.UsageError('give exactly one of --accept or --return "comment"')
+    if comment is not None and not comment.strip():
+        raise click.BadParameter("the comment is empty: say what the unit must correct", param_hint="--return")
+    click.echo(review_command(config, unit, form_key, period, comment, _today(today, config)))
 
 
 @cli.command()

@@ -42,7 +42,7 @@ CLOSING_COLUMNS_MM = (80, 85)
 UNIT_COLUMNS_MM = (24, 19)  # unit, status; the indicators share the rest of the 165 mm
 CHART_MM = 120  # the status chart, 640 px wide: readable, and well inside the 165 mm of text
 # Findings that say a unit changed what it had already submitted.
-CHANGE_CODES = frozenset({"submitted_data_changed", "submitted_data_removed"})
+CHANGE_CODES = frozenset({"submitted_data_changed", "submitted_data_removed", "approved_data_changed"})
 # The periods the units report on in a Báo cáo of their own (seed III.2: "định kỳ 6 tháng, năm").
 DOCUMENT_PERIODS = frozenset({"six_monthly", "yearly"})
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

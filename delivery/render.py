@@ -15,16 +15,25 @@ from consolidation.figures import Consolidation, consolidate
 from consolidation.names import period_name, short_unit_name
 from consolidation.texts import catalogue_keys, catalogue_value, mail_text, render, topic_title
 from consolidation.workbook import workbook_bytes
-from delivery.schedule import AD_HOC_REQUEST, DIGEST, REMINDER, SERVICE_PROBLEM, SHEET_PROBLEM, PlannedEmail
+from delivery.schedule import (
+    AD_HOC_REQUEST,
+    DIGEST,
+    REMINDER,
+    REPORT_RETURNED,
+    SERVICE_PROBLEM,
+    SHEET_PROBLEM,
+    PlannedEmail,
+)
 from delivery.subjects import (
     ad_hoc_request_subject,
     consolidated_subject,
     digest_subject,
     reminder_subject,
+    report_returned_subject,
     service_problem_subject,
     sheet_problem_subject,
 )
-from delivery.views import digest_view, reminder_view, section_view
+from delivery.views import digest_view, finding_line, reminder_view, section_view
 from rules.calendar import ad_hoc_period
 from rules.model import Judgement
 from settings.schema import Config
@@ -252,8 +261,37 @@ def render_ad_hoc_request(config: Config, judgement: Judgement, email: PlannedEm
     return Rendered(subject, *_both("ad_hoc_request", context))
 
 
+def render_report_returned(config: Config, judgement: Judgement, email: PlannedEmail) -> Rendered:
+    """To a unit whose report the office sent back: the office's comment, once."""
+    unit, report, review = email.unit, email.returned, email.review
+    assert unit is not None and report is not None and review is not None
+    form = config.form(report.form_key)
+    url, file = config.source.sheet_link(unit.sheet)
+    subject = report_returned_subject(config, email)
+    context = {
+        **_letterhead(config),
+        "subject": subject,
+        "unit_name": unit.name,
+        "unit_short": short_unit_name(unit),
+        "today": judgement.today,
+        "decided_on": review.decided_on,
+        "comment": review.comment,
+        "form_title": form.title,
+        "tab": form.tab,
+        "period": period_name(config, report.period),
+        "period_typed": report.period.label,
+        "deadline": report.deadline,
+        "overdue": report.overdue,
+        "problems": [finding_line(f) for f in report.findings if f.blocking and f.code != "report_returned"],
+        "sheet_url": url,
+        "sheet_file": file,
+    }
+    return Rendered(subject, *_both("report_returned", context))
+
+
 _RENDERERS = {
     AD_HOC_REQUEST: render_ad_hoc_request,
+    REPORT_RETURNED: render_report_returned,
     REMINDER: render_reminder,
     SHEET_PROBLEM: render_sheet_problem,
     SERVICE_PROBLEM: render_service_problem,

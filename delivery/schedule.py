@@ -17,7 +17,7 @@ from functools import cached_property
 
 from consolidation.figures import outstanding_reports, period_reports, read_failures
 from rules.calendar import WorkingDays
-from rules.model import INCOMPLETE, MISSING, NOT_YET_DUE, Finding, Judgement, ReportStatus
+from rules.model import INCOMPLETE, MISSING, NOT_YET_DUE, Finding, Judgement, ReportStatus, Review
 from settings.schema import Config, Reminders, Unit
 from store.ledger import REMINDER, ItemRef, LedgerView
 from store.requests import REQUEST_KIND
@@ -29,6 +29,7 @@ CONSOLIDATED = (AFTER_DEADLINE, ALL_COMPLETE, DIGEST)
 SHEET_PROBLEM = "sheet_problem"  # to a unit: its sheet cannot be read, and how to fix it
 SERVICE_PROBLEM = "service_problem"  # to the office: the service itself cannot read the sheets
 AD_HOC_REQUEST = REQUEST_KIND  # to a unit, once: an ad-hoc report asked of it, by when, how to type it
+REPORT_RETURNED = "report_returned"  # to a unit: the office sent one of its reports back, with a comment
 ESCALATE = "escalate"  # the reminder step on the day escalation starts, when no overdue step falls on it
 # The unit of a ledger item recording that a period's figures reached the office in another
 # period's consolidated report (its step: the report it stood in for, after_deadline or all_complete).
@@ -128,6 +129,16 @@ class PlannedEmail:
     late_periods: list[str] = field(default_factory=list)
     late_refs: list[ItemRef] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # a consolidated report: what it tells of the mail
+    returned: ReportStatus | None = None  # a report_returned email: the report sent back, as judged today
+    review: Review | None = None  # and the office's decision (its comment, its day)
+
+    @property
+    def form_key(self) -> str | None:
+        """The form the email is about: a reminder's lead report's, a returned report's."""
+        lead = self.lead
+        if lead is not None:
+            return lead.report.form_key
+        return self.returned.form_key if self.returned else None
 
     @property
     def lead(self) -> ReminderItem | None:
@@ -243,6 +254,24 @@ def plan_problem_notices(config: Config, judgement: Judgement, ledger: LedgerVie
         if key not in ledger.sent_keys:
             problem = next(f for f in judgement.unit_findings if f.unit_id in unit_ids and f.code == code)
             planned.append(PlannedEmail(key, SERVICE_PROBLEM, to, problem=problem, unit_ids=unit_ids))
+    return planned
+
+
+def plan_returns(config: Config, judgement: Judgement, ledger: LedgerView) -> list[PlannedEmail]:
+    """Once per return still open: the office's comment to the unit whose report it sent back."""
+    units = {u.id: u for u in config.units}
+    planned = []
+    for report in judgement.reports:  # in config order of units
+        review = judgement.returned.get((report.unit_id, report.form_key, report.period.id))
+        if review is None or report.unit_id not in units:
+            continue
+        key = f"{REPORT_RETURNED}|{report.unit_id}|{report.form_key}|{report.period.id}|{review.id}"
+        if key not in ledger.sent_keys:
+            unit = units[report.unit_id]
+            planned.append(
+                PlannedEmail(key, REPORT_RETURNED, list(unit.emails), unit=unit, period_id=report.period.id,
+                             returned=report, review=review)
+            )  # fmt: skip
     return planned
 
 
@@ -401,6 +430,7 @@ def plan(
         ([] if blind else plan_consolidated(config, judgement, ledger, days))
         + plan_problem_notices(config, judgement, ledger)
         + requests
+        + plan_returns(config, judgement, ledger)
         + plan_reminders(config, judgement, ledger, covered)
     )
     planned = [e for e in planned if e.key not in ledger.failed_keys]

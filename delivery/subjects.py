@@ -85,5 +85,17 @@ def sheet_problem_subject(unit: Unit, code: str) -> str:
     return subject("sheet_problem", unit=short_unit_name(unit), cause=_cause("sheet_causes", code))
 
 
+def report_returned_subject(config: Config, email: PlannedEmail) -> str:
+    """The unit and the report the office sent back, its form named by its tab."""
+    assert email.unit is not None and email.returned is not None
+    report = email.returned
+    return subject(
+        "report_returned",
+        unit=short_unit_name(email.unit),
+        report=mail_text("report_name", period=period_name(config, report.period)),
+        tab=config.form(report.form_key).tab,
+    )
+
+
 def service_problem_subject(count: int, code: str, today: dt.date) -> str:
     return subject("service_problem", count=count, cause=_cause("service_causes", code, "other"), date=vn_date(today))

@@ -28,8 +28,9 @@ from rules.model import (
 from settings.schema import Config
 
 COMPLETE = (COMPLETE_ON_TIME, COMPLETE_LATE)
-# Findings the weekly digest passes on to the office: a unit changed what it had delivered.
-DIGEST_CHANGES = frozenset({"submitted_data_changed", "submitted_data_removed"})
+# Findings the weekly digest passes on to the office: a unit changed what it had delivered (or
+# what the office had approved).
+DIGEST_CHANGES = frozenset({"submitted_data_changed", "submitted_data_removed", "approved_data_changed"})
 _ROW = re.compile(r"[A-Z]+(\d+)$")
 
 

@@ -20,6 +20,10 @@ class ConfigError(ServiceError):
     exit_code = 2
 
 
+class NothingToReview(ConfigError):
+    """`review` names a report the service has not read: there is nothing to decide on yet."""
+
+
 class DeliveryError(ServiceError):
     """Some emails could not be delivered and stay queued for the next run."""
 

@@ -31,7 +31,9 @@ from rules.model import (
     Period,
     PeriodSummary,
     ReportStatus,
+    Review,
 )
+from rules.reviews import data_changed, flag_approved_change, returned_report
 from rules.validation import check_rule
 from settings.schema import Config, Form, Unit
 from vntext import vn_date
@@ -132,12 +134,14 @@ def _periods(owed: list[str], in_view: dict[str, list[tuple[Period, dt.date]]]) 
 class Memory:
     """What the store remembers that a judgement depends on: reports once seen complete, the day
     the service first tried to read each unit (whatever the answer) and first read it, and since
-    when a unit's sheet has been unreadable. Dates after ``today`` (a preview) are not trusted."""
+    when a unit's sheet has been unreadable, and the office's latest review of each report
+    reviewed. Dates after ``today`` (a preview) are not trusted."""
 
     accepted: Mapping[Key, Accepted] = field(default_factory=dict)
     first_tried: Mapping[str, dt.date] = field(default_factory=dict)
     first_read: Mapping[str, dt.date] = field(default_factory=dict)
     unreadable_since: Mapping[str, dt.date] = field(default_factory=dict)
+    reviews: Mapping[Key, Review] = field(default_factory=dict)
 
 
 def _evaluate(
@@ -251,6 +255,16 @@ def judge_report(
     return report, None
 
 
+def _return_resolved(form: Form, review: Review, today_sheet: TodaySheet | None, today: dt.date) -> dt.date | None:
+    """The day a returned report's data were first seen changed (today, if only now), or None
+    while they are as returned or cannot be read."""
+    if review.changed_on is not None and review.changed_on <= today:
+        return review.changed_on
+    if today_sheet is not None and data_changed(form, review, today_sheet.records):
+        return today
+    return None
+
+
 def judge(
     config: Config,
     readings: dict[str, UnitReading],
@@ -266,6 +280,10 @@ def judge(
     newly_accepted: dict[Key, Accepted] = {}
     changes_seen: dict[Key, dt.date | None] = {}
     unreadable: dict[str, dt.date] = {}
+    returned: dict[Key, Review] = {}
+    review_changes: dict[int, dt.date | None] = {}
+    reopened: list[Key] = []
+    office = config.organisation.office_name
     for unit in config.units:
         if unit_ids is not None and unit.id not in unit_ids:
             continue
@@ -285,6 +303,27 @@ def judge(
                 key = (unit.id, form_key, period.id)
                 remembered = memory.accepted.get(key)
                 trusted = remembered if remembered is not None and remembered.first_complete_on <= today else None
+                review = memory.reviews.get(key)
+                review = review if review is not None and review.decided_on <= today else None
+                today_sheet = None
+                if review is not None and reading.problem is None:
+                    today_sheet = _evaluate(config, unit, config.form(form_key), period, reading, today)
+                if review is not None and review.returned:
+                    # Open until the unit's data differ from what the office returned; then judged
+                    # afresh, never from what was accepted before the return.
+                    resolved = _return_resolved(config.form(form_key), review, today_sheet, today)
+                    if resolved is None:
+                        report = ReportStatus(unit.id, form_key, period, deadline, status=INCOMPLETE)
+                        returned_report(config.form(form_key), report, review, today_sheet, office, today)
+                        reports.append(report)
+                        returned[key] = review
+                        continue
+                    if resolved != review.changed_on:  # changed today: what was accepted goes
+                        review_changes[review.id] = resolved
+                        reopened.append(key)
+                        trusted = None
+                    elif trusted is not None and trusted.first_complete_on < resolved:
+                        trusted = None
                 report, changed = judge_report(
                     config, unit, form_key, period, deadline, reading, today, trusted,
                     first_reading and deadline < first_tried,
@@ -294,7 +333,16 @@ def judge(
                     newly_accepted[key] = Accepted(report.submitted_on, accepted_values(config.form(form_key), report))
                 elif trusted is not None and changed != trusted.changed_on:
                     changes_seen[key] = changed
-    return Judgement(today, reports, summarise(reports), unit_findings, newly_accepted, changes_seen, unreadable)
+                if review is not None and not review.returned and today_sheet is not None:
+                    since = flag_approved_change(
+                        config.form(form_key), report, review, today_sheet.records, office, today
+                    )
+                    if since != review.changed_on:
+                        review_changes[review.id] = since
+    return Judgement(
+        today, reports, summarise(reports), unit_findings, newly_accepted, changes_seen, unreadable,
+        returned, review_changes, reopened,
+    )  # fmt: skip
 
 
 def summarise(reports: list[ReportStatus]) -> list[PeriodSummary]:

@@ -22,6 +22,9 @@ MISSING = "missing"
 UNREADABLE = "unreadable"
 STATUSES = (NOT_YET_DUE, COMPLETE_ON_TIME, COMPLETE_LATE, INCOMPLETE, MISSING, UNREADABLE)
 Key = tuple[str, str, str]  # unit id, form key, period id
+# The office's decisions on a report (`python main.py review`).
+REVIEW_ACCEPTED = "accepted"
+REVIEW_RETURNED = "returned"
 
 
 def plain_value(value: Any) -> Any:
@@ -45,6 +48,24 @@ class Accepted:
     first_complete_on: dt.date
     values: dict[str, Any]
     changed_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Review:
+    """The office's latest decision on a report: accepted, or returned with a comment; the
+    report's rows as last read when it decided (plain: {"report_date", "values"} each), and the
+    first day the unit's data were seen to differ from them (None while they do not)."""
+
+    id: int
+    decision: str
+    comment: str
+    decided_on: dt.date
+    basis: list[dict[str, Any]]
+    changed_on: dt.date | None = None
+
+    @property
+    def returned(self) -> bool:
+        return self.decision == REVIEW_RETURNED
 
 
 @dataclass(frozen=True)
@@ -143,6 +164,12 @@ class Judgement:
     changes_seen: dict[Key, dt.date | None] = field(default_factory=dict)
     # Units whose sheet could not be read today, and the first day of that unbroken spell.
     unreadable_since: dict[str, dt.date] = field(default_factory=dict)
+    # Reviews: the returns still open today (each counts as incomplete and is mailed to its unit
+    # once), since when each review's report shows other data (review id → day; None: the same
+    # again), and the returned reports whose data changed today (judged afresh from now on).
+    returned: dict[Key, Review] = field(default_factory=dict)
+    review_changes: dict[int, dt.date | None] = field(default_factory=dict)
+    reopened: list[Key] = field(default_factory=list)
 
     def findings(self, unit_id: str | None = None) -> list[Finding]:
         """Unit-level findings, then each report's, optionally for one unit."""

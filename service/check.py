@@ -10,7 +10,7 @@ from consolidation.names import period_short
 from errors import ConfigError
 from rules.judge import Memory, UnitReading, judge, owed_tabs, read_unit
 from rules.messages import status_text, text
-from rules.model import Accepted, Finding, Judgement, ReportStatus, plain_value, plain_values
+from rules.model import Accepted, Finding, Judgement, ReportStatus, Review, plain_value, plain_values
 from service.board import publish_board
 from service.logs import log_unit_problems, progress_on_terminal
 from service.requests import with_requests
@@ -43,8 +43,12 @@ def collect(
         first_tried={u: seen.first_tried_on for u, seen in units_seen.items()},
         first_read={u: seen.first_read_on for u, seen in units_seen.items() if seen.first_read_on},
         unreadable_since={u: seen.unreadable_since for u, seen in units_seen.items() if seen.unreadable_since},
-    )
+        reviews={k: Review(r.id, r.decision, r.comment, r.decided_on, r.basis or [], r.changed_on)
+                 for k, r in store.latest_reviews().items()},
+    )  # fmt: skip
     judgement = judge(config, readings, today, memory, unit_ids)
+    store.reopen_reports(judgement.reopened)
+    store.record_review_changes(judgement.review_changes)
     store.record_accepted(
         {k: AcceptedReport(a.first_complete_on, a.values) for k, a in judgement.newly_accepted.items()},
         judgement.changes_seen,

@@ -114,7 +114,7 @@ def _decided(email: PlannedEmail, ident: str, recipients: list[str]) -> Decided:
         key=email.key,
         kind=email.kind,
         unit_id=email.unit.id if email.unit else None,
-        form_key=lead.report.form_key if lead else None,
+        form_key=email.form_key,
         period_id=email.period_id,
         step=lead.step.name if lead else None,
         message_id=ident,

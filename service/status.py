@@ -19,10 +19,10 @@ from rich.text import Text
 from consolidation.names import period_short
 from rules.calendar import ad_hoc_period, standard_periods
 from rules.messages import status_text, text
-from rules.model import Period
+from rules.model import REVIEW_RETURNED, Period
 from service.requests import config_with_requests
 from settings.schema import Config
-from store import ReportRow, Store
+from store import ReportRow, ReviewRow, Store
 from store.ledger import Entry
 
 PLAIN_WIDTH = 130  # when stdout is not a terminal (a pipe, a file, a test), so the output is stable
@@ -47,6 +47,7 @@ class StatusView:
     reports: list[ReportRow] = field(default_factory=list)
     reminders: dict[tuple[str, str, str], int] = field(default_factory=dict)
     queued: list[Entry] = field(default_factory=list)
+    reviews: dict[tuple[str, str, str], ReviewRow] = field(default_factory=dict)  # the latest per report
 
 
 def read_status(config: Config, period_id: str | None = None) -> StatusView:
@@ -55,8 +56,9 @@ def read_status(config: Config, period_id: str | None = None) -> StatusView:
     if not path.exists():
         return StatusView(path, exists=False, period_id=period_id)
     with Store.open(path) as store:
+        reviews = {k: r for k, r in store.latest_reviews().items() if period_id is None or k[2] == period_id}
         return StatusView(
-            path, True, period_id, store.report_statuses(period_id), store.reminders_sent(), store.waiting()
+            path, True, period_id, store.report_statuses(period_id), store.reminders_sent(), store.waiting(), reviews
         )
 
 
@@ -82,6 +84,7 @@ def status_as_dict(config: Config, view: StatusView) -> dict[str, Any]:
                 "sheet_read": r.sheet_read,
                 "judged_on": r.judged_on.isoformat(),
                 "reminders_sent": view.reminders.get((r.unit_id, r.form_key, r.period_id), 0),
+                "review": _review_dict(view.reviews.get((r.unit_id, r.form_key, r.period_id))),
             }
             for r in view.reports
         ],
@@ -96,6 +99,17 @@ def status_as_dict(config: Config, view: StatusView) -> dict[str, Any]:
             }
             for e in view.queued
         ],
+    }
+
+
+def _review_dict(review: ReviewRow | None) -> dict[str, Any] | None:
+    if review is None:
+        return None
+    return {
+        "decision": review.decision,
+        "decided_on": review.decided_on.isoformat(),
+        "comment": review.comment,
+        "data_changed_on": _date(review.changed_on),
     }
 
 
@@ -128,7 +142,7 @@ def calendar_periods(config: Config, reports: list[ReportRow]) -> dict[str, Peri
     return {p.id: p for p in periods}
 
 
-def _cell(report: ReportRow, reminders: int) -> Text:
+def _cell(report: ReportRow, reminders: int, review: ReviewRow | None) -> Text:
     cell = Text()
     cell.append(status_word(report.status), style=STATUS_STYLES.get(report.status, ""))
     if not report.sheet_read:
@@ -137,7 +151,22 @@ def _cell(report: ReportRow, reminders: int) -> Text:
         cell.append("\n" + report.submitted_on.strftime("%d/%m/%Y"))
     if reminders:
         cell.append("\n" + text("status_table", "reminded", count=reminders), style="cyan")
+    if review is not None:
+        cell.append("\n" + _review_word(review, short=True), style="bold")
     return cell
+
+
+def _review_word(review: ReviewRow, short: bool = False) -> str:
+    """ "trả lại 20/07/2023" (or "duyệt …"); in full, with the comment and what the unit did since."""
+    kind = "returned" if review.decision == REVIEW_RETURNED else "accepted"
+    word = text("status_table", f"review_{kind}", date=review.decided_on.strftime("%d/%m/%Y"))
+    if short:
+        return word
+    if review.comment:
+        word += text("status_table", "review_comment", comment=review.comment)
+    if review.changed_on:
+        word += text("status_table", f"review_{kind}_changed", date=review.changed_on.strftime("%d/%m/%Y"))
+    return word
 
 
 def _form_title(config: Config, form_key: str) -> Text:
@@ -170,7 +199,12 @@ def _form_table(config: Config, view: StatusView, form_key: str, periods: dict[s
             continue
         table.add_row(
             f"{unit_id} {names.get(unit_id, '')}".strip(),
-            *[_cell(c, view.reminders.get((c.unit_id, c.form_key, c.period_id), 0)) if c else "" for c in cells],
+            *[
+                _cell(c, view.reminders.get(key := (c.unit_id, c.form_key, c.period_id), 0), view.reviews.get(key))
+                if c
+                else ""
+                for c in cells
+            ],
         )
     return table
 
@@ -191,6 +225,27 @@ def _queued_table(view: StatusView) -> Table:
             entry.last_error or "",
         )
     return table
+
+
+def _review_lines(config: Config, view: StatusView, periods: dict[str, Period]) -> list[str]:
+    """One line per report reviewed, in config order of units and forms."""
+    names = {u.id: u.name for u in config.units}
+    units = [u.id for u in config.units]
+    forms = [f.key for f in config.forms]
+    tabs = {f.key: f.tab for f in config.forms}
+
+    def order(key: tuple[str, str, str]) -> tuple[int, int, str]:
+        unit_id, form_key, period_id = key
+        return (units.index(unit_id) if unit_id in units else len(units),
+                forms.index(form_key) if form_key in forms else len(forms), period_id)  # fmt: skip
+
+    lines = []
+    for key in sorted(view.reviews, key=order):
+        unit_id, form_key, period_id = key
+        period = period_short(config, periods[period_id]) if period_id in periods else period_id
+        who = f"{unit_id} {names.get(unit_id, '')}".strip()
+        lines.append(f"  {who} – «{tabs.get(form_key, form_key)}» {period}: {_review_word(view.reviews[key])}")
+    return lines
 
 
 def render_status(config: Config, view: StatusView, width: int | None = None, color: bool = False) -> str:
@@ -214,6 +269,11 @@ def render_status(config: Config, view: StatusView, width: int | None = None, co
     if days:
         dates = ", ".join(d.strftime("%d/%m/%Y") for d in days)
         console.print(text("status_table", "judged_on", dates=dates), highlight=False)
+    if view.reviews:
+        console.print()
+        console.print(Text(text("status_table", "reviews_title"), style="bold"))
+        for line in _review_lines(config, view, periods):
+            console.print(line, highlight=False, soft_wrap=True)
     console.print()
     if view.queued:
         console.print(Text(text("status_table", "queued_title"), style="bold"))

@@ -3,6 +3,16 @@
 from store.db import AcceptedReport, ReportRow, Store, UnitSeen
 from store.ledger import LedgerView
 from store.requests import AdHocRequest
+from store.reviews import ReviewRow
 from store.sheets import TabVersion
 
-__all__ = ["AcceptedReport", "AdHocRequest", "LedgerView", "ReportRow", "Store", "TabVersion", "UnitSeen"]
+__all__ = [
+    "AcceptedReport",
+    "AdHocRequest",
+    "LedgerView",
+    "ReportRow",
+    "ReviewRow",
+    "Store",
+    "TabVersion",
+    "UnitSeen",
+]

@@ -3,7 +3,8 @@
 It opens the file (refusing one that is not a database, or is damaged, and leaving it
 byte-for-byte untouched), brings the schema up to date, and is the only place that reads or
 writes runs, units seen, accepted reports and last judgements; the send ledger's queries are in
-store/ledger.py and those of snapshots and history in store/sheets.py, on the same connection.
+store/ledger.py, those of snapshots and history in store/sheets.py and the office's reviews in
+store/reviews.py, on the same connection.
 ``Store.scratch`` is the store of a dry run: an in-memory copy, so the run does everything a real
 one would and the file never changes.
 """
@@ -25,6 +26,7 @@ from errors import StoreError
 from store.encoding import now, to_json
 from store.ledger import LedgerQueries
 from store.requests import RequestQueries
+from store.reviews import ReviewQueries
 from store.schema import MIGRATIONS
 from store.sheets import SheetQueries
 
@@ -103,7 +105,7 @@ def _put_in_place(new: Path, path: Path) -> None:
             target.write(new.read_bytes())
 
 
-class Store(LedgerQueries, SheetQueries, RequestQueries):
+class Store(LedgerQueries, SheetQueries, RequestQueries, ReviewQueries):
     """The state file for one run; use as a context manager, or call close()."""
 
     def __init__(self, connection: sqlite3.Connection, path: Path | None) -> None:

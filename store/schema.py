@@ -204,6 +204,19 @@ def _ad_hoc_request_details(connection: sqlite3.Connection) -> None:
             connection.execute(f"ALTER TABLE ad_hoc_requests ADD COLUMN {name} TEXT")
 
 
+def _review_basis(connection: sqlite3.Connection) -> None:
+    """A review keeps the day it counts from, the report's rows as the service had last read them
+    when the office decided (JSON), and the day the unit's data were first seen to differ from them."""
+    columns = _columns(connection, "reviews")
+    if "decided_on" not in columns:
+        connection.execute("ALTER TABLE reviews ADD COLUMN decided_on TEXT")
+    if "basis" not in columns:  # NULL: the service had never read the unit's tab of that form
+        connection.execute("ALTER TABLE reviews ADD COLUMN basis TEXT")
+    if "changed_on" not in columns:
+        connection.execute("ALTER TABLE reviews ADD COLUMN changed_on TEXT")
+    connection.execute("CREATE INDEX IF NOT EXISTS reviews_report ON reviews (unit_id, form_key, period_id, id)")
+
+
 # Append only: a migration once released is never edited, its number is the file's version.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _initial,
@@ -211,4 +224,5 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _refusals,
     _control,
     _ad_hoc_request_details,
+    _review_basis,
 ]

@@ -14,8 +14,10 @@ import re
 from email.message import EmailMessage
 
 import pytest
+from click.testing import CliRunner
 from selenium.webdriver.common.by import By
 
+from main import cli
 from tests.browser import open_chromium
 from tests.conftest import SAMPLE_TODAY
 from tests.smtp_server import mail_config, run_cli
@@ -26,7 +28,13 @@ EMAILS = {
     "report after the deadline": (SAMPLE_TODAY, "after_deadline", ""),
     "sheet notice to Long Phú": (SAMPLE_TODAY, "sheet_problem", "946"),
     "weekly digest": ("2023-07-24", "digest", ""),
+    "returned report to TP Sóc Trăng": ("2023-07-21", "report_returned", "941"),
 }
+# The office sends a report back (python main.py review) on the day, before that day's run.
+RETURNS = {
+    "2023-07-21": ["941", "--form", "topic_report", "--period", "2023-H1", "--return",
+                   "Số lượt HVPN tham dự chưa khớp với biên bản các buổi học tập, đề nghị đơn vị kiểm tra lại"],
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +51,11 @@ def emails(tmp_path_factory) -> dict[str, EmailMessage]:
     found = {}
     for day in sorted({day for day, _, _ in EMAILS.values()}):
         tmp = tmp_path_factory.mktemp(f"outbox-{day}")
-        assert run_cli(mail_config(tmp), day).exit_code == 0
+        path = mail_config(tmp)
+        if day in RETURNS:
+            for command in (["check", "--today", day], ["review", *RETURNS[day], "--today", day]):
+                assert CliRunner().invoke(cli, ["--config", str(path), *command]).exit_code == 0
+        assert run_cli(path, day).exit_code == 0
         with (tmp / "outbox" / "index.csv").open(encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
                 raw = (tmp / "outbox" / row["file"]).read_bytes()

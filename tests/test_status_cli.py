@@ -115,6 +115,7 @@ def test_json_is_every_report_with_its_reminders(config_path):
         "sheet_read": True,
         "judged_on": "2023-07-20",
         "reminders_sent": 1,
+        "review": None,  # the office has not reviewed it
     }
     late = by_key[("943", "topic_report", "2023-H1")]
     assert (late["status"], late["submitted_on"], late["reminders_sent"]) == ("complete_late", "2023-06-27", 0)
