@@ -10,6 +10,7 @@ import json
 import os
 import re
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,8 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 
 SCOPES = [*gspread.auth.READONLY_SCOPES, "https://www.googleapis.com/auth/drive.metadata.readonly"]
+# Asked for only by the write-back (writeback.enabled), never by the reading source.
+WRITE_SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 # Without a timeout a hung connection would stall the cron job for ever; a timeout is retried.
 REQUEST_TIMEOUT_SECONDS = 60.0
@@ -66,9 +69,10 @@ class RedirectingSession(AuthorizedSession):
 
 
 def load_service_account(
-    credential: Credential, index: int, api_base: str | None = None
+    credential: Credential, index: int, api_base: str | None = None, scopes: list[str] | None = None
 ) -> service_account.Credentials:
-    """Read-only service-account credentials from the key file in config or the environment."""
+    """Service-account credentials from the key file in config or the environment: read-only
+    unless other ``scopes`` are asked for."""
     where = f"source.credentials.{index}.key_file"
     path = credential.key_file or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
     if not path:
@@ -80,10 +84,10 @@ def load_service_account(
     except ValueError as exc:
         raise ConfigError(f"{where}: {path} is not a JSON key file") from exc
     if not isinstance(info, dict) or info.get("type") != "service_account":
-        raise ConfigError(f"{where}: {path} is not a service-account key (\"type\": \"service_account\")")
+        raise ConfigError(f'{where}: {path} is not a service-account key ("type": "service_account")')
     info = {**info, "token_uri": redirect(info.get("token_uri") or GOOGLE_TOKEN_URI, api_base)}
     try:
-        return service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
+        return service_account.Credentials.from_service_account_info(info, scopes=scopes or SCOPES)
     except (ValueError, KeyError) as exc:
         # google-auth's message names missing fields; it never echoes the private key.
         raise ConfigError(f"{where}: {path}: {exc}") from exc
@@ -233,6 +237,12 @@ class RetryPolicy:
             raise GaveUp(last.exception(), last.attempt_number, self.clock() - start) from last.exception()
 
 
+def account_index(unit_id: str, accounts: int) -> int:
+    """Which of ``accounts`` service accounts reads (and writes) a unit: fixed by its id, so adding a
+    unit or running one unit alone never moves a sheet to an account it was not shared with."""
+    return zlib.crc32(unit_id.encode("utf-8")) % accounts
+
+
 @dataclass
 class Lane:
     """One service account: its client, its quota bucket, and what stopped it this run."""
@@ -272,9 +282,10 @@ def build_lane(
     clock: Clock = time.monotonic,
     sleep: Sleep = time.sleep,
     throttle: bool = True,
+    scopes: list[str] | None = None,
 ) -> Lane:
     """A ready client for one configured credential; raise ConfigError if its key is unusable."""
-    credentials = load_service_account(credential, index, source.api_base)
+    credentials = load_service_account(credential, index, source.api_base, scopes)
     client = gspread.authorize(credentials, session=RedirectingSession(credentials, source.api_base))
     client.set_timeout(REQUEST_TIMEOUT_SECONDS)
     return Lane(
