@@ -95,8 +95,9 @@ def status_table(
     fixed = [_text("status", k) for k in ("unit_id", "unit", "sheet", "last_read", "findings")]
     forms_row = [_header("") for _ in fixed]
     periods_row = [_header(label) for label in fixed]
-    for form_key, period in columns:
-        forms_row += [_header(tabs.get(form_key, form_key)), _header("")]
+    for index, (form_key, period) in enumerate(columns):
+        first = index == 0 or columns[index - 1][0] != form_key  # the form named over its first column only
+        forms_row += [_header(tabs.get(form_key, form_key) if first else ""), _header("")]
         periods_row += [_header(period_short(config, period)), _header(_text("status", "submitted_on"))]
     title = [Cell(_text("status", "title", date=vn_date(judgement.today)), bold=True)]
     rows = [title, [Cell(_text("status", "note"))], forms_row, periods_row]
@@ -153,7 +154,7 @@ def feedback_table(
                 Cell(place.label),
                 Cell(place.row),
                 Cell(place.cell, link=cell_link(tab, place.cell) if tab and place.cell else None),
-                Cell(place.problem),
+                Cell(place.problem[:1].upper() + place.problem[1:]),
             ]
         )
     if not findings:

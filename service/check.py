@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from consolidation.names import period_short
+from consolidation.sheet_tables import feedback_tab_title, same_tab
 from rules.judge import Memory, UnitReading, judge, owed_tabs, read_unit
 from rules.messages import status_text, text
 from rules.model import Accepted, Finding, Judgement, ReportStatus, plain_value, plain_values
@@ -33,7 +34,10 @@ def collect(
     source = source or build_source(config, store, full=full)
     tabs = {unit.id: owed_tabs(config, unit) for unit in units}
     readings, read_ok = {}, []
+    own_tab = feedback_tab_title() if config.writeback.enabled and config.writeback.unit_feedback else None
     for fetch in source.fetch(units, tabs):
+        if own_tab:  # the feedback tab the service writes is not one of the unit's tabs
+            fetch.available_tabs = [t for t in fetch.available_tabs if not same_tab(t, own_tab)]
         readings[fetch.unit_id] = read_unit(config, fetch)
         if fetch.problem is None:
             read_ok.append(fetch.unit_id)

@@ -23,7 +23,7 @@ from sync.google_http import WRITE_SCOPES, Clock, GaveUp, Lane, Sleep, account_i
 
 SHEETS_EPOCH = dt.date(1899, 12, 30)
 DATE_PATTERN = "dd/mm/yyyy"
-TAB_FIELDS = {"fields": "sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))"}
+TAB_FIELDS = {"fields": "sheets.properties"}  # ids, titles and grid sizes: a few hundred bytes
 # Failure reasons, as the store keeps them and templates/mail.yaml words them.
 PERMISSION, NOT_FOUND, TEMPORARY, OTHER = "permission", "not_found", "temporary", "other"
 

@@ -1,8 +1,9 @@
 """A local stand-in for the Google APIs the Sheets source calls, for tests and benchmarks.
 
-It speaks the OAuth token endpoint, Sheets v4 (values:batchGet, values.get, spreadsheets.get) and
-Drive v3 files.list with bodies shaped like Google's (ragged rows, quoted tab titles, Google's
-error bodies), plays scripted failures, and logs every request so tests can count them.
+It speaks the OAuth token endpoint, Sheets v4 (values:batchGet, values.get, spreadsheets.get,
+spreadsheets:batchUpdate, applied by sheets_fake_writes.py) and Drive v3 files.list with bodies
+shaped like Google's (ragged rows, quoted tab titles, Google's error bodies), plays scripted
+failures, and logs every request so tests can count them.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from tests.sheets_fake_values import (
     trimmed,
     workbook_tabs,
 )
+from tests.sheets_fake_writes import BadRequest, apply_batch_update, grid_properties, sheet_id_of
 from vntext import column_letter
 
 _ERRORS = {
@@ -48,6 +50,7 @@ _ERRORS = {
     503: ("UNAVAILABLE", "The service is currently unavailable."),
 }
 DROP = 0  # a scripted "status" that closes the connection without answering
+WRITE_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
 
 
 def google_error(code: int, message: str | None = None) -> dict[str, Any]:
@@ -63,13 +66,17 @@ class FakeSpreadsheet:
     shared_with: set[str] | None = None  # None: every service account may read it
     version: int = 1
     modified: dt.datetime = field(default_factory=lambda: dt.datetime(2023, 7, 1, tzinfo=dt.UTC))
+    editors: set[str] | None = None  # None: whoever may read it may write it (batchUpdate)
+    sheet_ids: dict[str, int] = field(default_factory=dict)  # a tab's sheetId; by default its index
+    grid_properties: dict[str, dict[str, Any]] = field(default_factory=dict)  # size, frozen, widths
+    formats: dict[str, dict[tuple[int, int], dict[str, Any]]] = field(default_factory=dict)  # (row, col) 0-based
 
 
 @dataclass(frozen=True)
 class Logged:
     """One request as the server saw it."""
 
-    kind: str  # token | batch_get | values_get | metadata | drive_list | unknown
+    kind: str  # token | batch_get | values_get | metadata | batch_update | drive_list | unknown
     method: str
     path: str
     params: dict[str, list[str]]
@@ -84,6 +91,7 @@ class SheetsFake:
     def __init__(self) -> None:
         self.spreadsheets: dict[str, FakeSpreadsheet] = {}
         self.tokens: dict[str, str] = {}
+        self.token_scopes: dict[str, list[str]] = {}
         self.scripts: dict[str, deque[tuple[int, dict[str, str]]]] = {}
         self.always: dict[str, tuple[int, dict[str, str]]] = {}
         self.log: list[Logged] = []
@@ -122,7 +130,8 @@ class SheetsFake:
         self, kind: str | None = None, spreadsheet_id: str | None = None, account: str | None = None
     ) -> list[Logged]:
         return [
-            r for r in self.log
+            r
+            for r in self.log
             if (kind is None or r.kind == kind)
             and (spreadsheet_id is None or r.spreadsheet_id == spreadsheet_id)
             and (account is None or r.account == account)
@@ -148,8 +157,14 @@ class SheetsFake:
             if kind == "token":
                 status, extra, answer, account = self._token(body)
             else:
-                account = self.tokens.get(headers.get("authorization", "").removeprefix("Bearer "))
-                status, extra, answer = self._answer(kind, sheet_id, tail, params, account)
+                token = headers.get("authorization", "").removeprefix("Bearer ")
+                account = self.tokens.get(token)
+                if kind == "batch_update":
+                    status, extra, answer = self._batch_update(
+                        sheet_id, body, account, self.token_scopes.get(token, [])
+                    )
+                else:
+                    status, extra, answer = self._answer(kind, sheet_id, tail, params, account)
             self.log.append(Logged(kind, method, parts.path, params, account, sheet_id, status))
             return status, extra, answer
 
@@ -160,12 +175,14 @@ class SheetsFake:
         if method == "GET" and path == "/drive/v3/files":
             return "drive_list", None, ""
         match = re.fullmatch(r"/v4/spreadsheets/([^/:]+)(.*)", path)
+        if method == "POST" and match and match.group(2) == ":batchUpdate":
+            return "batch_update", match.group(1), match.group(2)
         if method == "GET" and match:
             sheet_id, tail = match.group(1), match.group(2)
             if tail == "/values:batchGet":
                 return "batch_get", sheet_id, tail
             if tail.startswith("/values/"):
-                return "values_get", sheet_id, unquote(tail[len("/values/"):])
+                return "values_get", sheet_id, unquote(tail[len("/values/") :])
             if tail == "":
                 return "metadata", sheet_id, tail
         return "unknown", None, path
@@ -185,6 +202,7 @@ class SheetsFake:
         token = f"ya29.fake-{len(self.tokens) + 1}"
         self.tokens[token] = claims["iss"]
         self.last_scopes = claims.get("scope", "").split()
+        self.token_scopes[token] = self.last_scopes
         return 200, {}, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}, claims["iss"]
 
     def _scripted(self, key: str) -> tuple[int, dict[str, str]] | None:
@@ -226,6 +244,31 @@ class SheetsFake:
             return 200, {}, value_ranges[0]
         return 200, {}, {"spreadsheetId": sheet.id, "valueRanges": value_ranges}
 
+    def _batch_update(
+        self, sheet_id: str | None, body: bytes, account: str | None, scopes: list[str]
+    ) -> tuple[int, dict[str, str], Any]:
+        if account is None:
+            return 401, {}, google_error(401)
+        scripted = self._scripted(sheet_id or "")
+        if scripted and scripted[0] != 200:
+            return scripted[0], scripted[1], google_error(scripted[0])
+        if WRITE_SCOPE not in scopes:
+            return 403, {}, google_error(403, "Request had insufficient authentication scopes.")
+        sheet = self.spreadsheets.get(sheet_id or "")
+        if sheet is None:
+            return 404, {}, google_error(404)
+        if sheet.shared_with is not None and account not in sheet.shared_with:
+            return 403, {}, google_error(403)
+        if sheet.editors is not None and account not in sheet.editors:
+            return 403, {}, google_error(403)  # shared as Viewer only: Google says no more than this
+        try:
+            replies = apply_batch_update(sheet, json.loads(body or b"{}").get("requests", []))
+        except BadRequest as exc:
+            return 400, {}, google_error(400, str(exc))
+        sheet.version += 1
+        sheet.modified += dt.timedelta(minutes=1)
+        return 200, {}, {"spreadsheetId": sheet.id, "replies": replies}
+
     @staticmethod
     def _grid_size(grid: Grid) -> tuple[int, int]:
         return max(1000, len(grid)), max(26, max((len(r) for r in grid), default=0))
@@ -255,14 +298,18 @@ class SheetsFake:
             "sheets": [
                 {
                     "properties": {
-                        "sheetId": index,
+                        "sheetId": sheet_id_of(sheet, title),
                         "title": title,
                         "index": index,
                         "sheetType": "GRID",
-                        "gridProperties": dict(zip(("rowCount", "columnCount"), self._grid_size(grid), strict=True)),
+                        "gridProperties": {
+                            k: v
+                            for k, v in grid_properties(sheet, title).items()
+                            if k not in ("columnWidths", "rowHeights")
+                        },
                     }
                 }
-                for index, (title, grid) in enumerate(sheet.tabs.items())
+                for index, title in enumerate(sheet.tabs)
             ],
             "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{sheet.id}/edit",
         }
@@ -270,9 +317,7 @@ class SheetsFake:
         return project(body, [f.split(".") for f in fields.split(",")]) if fields else body
 
     def _drive_list(self, params: dict[str, list[str]], account: str) -> dict[str, Any]:
-        visible = sorted(
-            s.id for s in self.spreadsheets.values() if s.shared_with is None or account in s.shared_with
-        )
+        visible = sorted(s.id for s in self.spreadsheets.values() if s.shared_with is None or account in s.shared_with)
         size = min(int(params.get("pageSize", ["100"])[0]), 1000)
         start = int(params.get("pageToken", ["0"])[0] or 0)
         page = [self.spreadsheets[i] for i in visible[start : start + size]]
