@@ -82,6 +82,10 @@ def delivery_notices(config: Config, store: Store, today: dt.date, report_key: s
     return DeliveryNotices(sentences, [r.address for r in addresses], [e.key for e in failed], [w.key for w in writes])
 
 
+def _failed(key: str, **variables: object) -> str:
+    return mail_text("delivery_notices", "write_failed", key, **variables)
+
+
 def write_notices(config: Config, failures: list[SheetWrite]) -> list[str]:
     """What the office must do about each tab the write-back could not write (share the spreadsheet
     as Editor, mostly), oldest first; past ``LISTED`` only how many more."""
@@ -91,17 +95,17 @@ def write_notices(config: Config, failures: list[SheetWrite]) -> list[str]:
     for write in failures[:LISTED]:
         unit = units.get(write.unit_id)
         where = (
-            _text("write_failed", "unit_sheet", unit=unit.name)
+            _failed("unit_sheet", unit=unit.name)
             if unit
-            else _text("write_failed", "office_sheet", office_name=config.organisation.office_name)
+            else _failed("office_sheet", office_name=config.organisation.office_name)
         )
         tab = mail_text("sheet_tabs", "feedback" if write.tab == FEEDBACK_TAB else "status", "tab")
         reason = write.reason if write.reason in WRITE_REASONS else "other"
         link = f"https://docs.google.com/spreadsheets/d/{write.spreadsheet_id}/edit"
         sentences.append(
-            _text("write_failed", reason, tab=tab, where=where, account=write.account or "", link=link,
+            _failed(reason, tab=tab, where=where, account=write.account or "", link=link,
                   error=write.last_error or "", since=vn_date(write.failed_since))
         )  # fmt: skip
     if len(failures) > LISTED:
-        sentences.append(_text("write_failed", "more", more=len(failures) - LISTED))
+        sentences.append(_failed("more", more=len(failures) - LISTED))
     return sentences
