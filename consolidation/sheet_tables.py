@@ -111,7 +111,7 @@ def status_table(
             Cell(short_unit_name(unit)),
             Cell(_text("status", "open_sheet") if address else unit.sheet, link=address),
             Cell(last_read.get(unit.id)),
-            Cell(len(open_findings(judgement, unit.id))),
+            Cell(len(judgement.findings(unit.id))),  # as the board counts them: the office's own too
         ]
         for form_key, period in columns:
             report = by_cell.get((unit.id, form_key, period.id))

@@ -77,9 +77,22 @@ def delivery_notices(config: Config, store: Store, today: dt.date, report_key: s
         if not entry.given_up:  # refused as a whole; one given up by its recipients is told above
             sentences.append(_text("email_given_up", email=name(entry), count=entry.attempts,
                                    reason=entry.last_error or ""))  # fmt: skip
-    writes = store.write_failures_unreported()
+    writes = sorted(
+        (w for w in store.write_failures_unreported() if _still_written(config, w)),
+        key=lambda w: (w.failed_since or dt.date.min, w.tab == FEEDBACK_TAB, w.unit_id),
+    )  # oldest first, the office's own spreadsheet before the units'
     sentences += write_notices(config, writes)
     return DeliveryNotices(sentences, [r.address for r in addresses], [e.key for e in failed], [w.key for w in writes])
+
+
+def _still_written(config: Config, write: SheetWrite) -> bool:
+    """Whether the config still asks for the tab that failed (a unit removed, the write-back off: not)."""
+    writeback = config.writeback
+    if not writeback.enabled:
+        return False
+    if write.tab == FEEDBACK_TAB:
+        return writeback.unit_feedback and any(u.id == write.unit_id for u in config.units)
+    return writeback.office_sheet is not None
 
 
 def _failed(key: str, **variables: object) -> str:
@@ -88,9 +101,8 @@ def _failed(key: str, **variables: object) -> str:
 
 def write_notices(config: Config, failures: list[SheetWrite]) -> list[str]:
     """What the office must do about each tab the write-back could not write (share the spreadsheet
-    as Editor, mostly), oldest first; past ``LISTED`` only how many more."""
+    as Editor, mostly), in the order given; past ``LISTED`` only how many more."""
     units = {u.id: u for u in config.units}
-    failures = sorted(failures, key=lambda w: (w.failed_since or dt.date.min, w.tab, w.unit_id))
     sentences = []
     for write in failures[:LISTED]:
         unit = units.get(write.unit_id)

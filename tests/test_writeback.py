@@ -290,3 +290,25 @@ def test_an_existing_tab_smaller_than_the_table_is_grown_in_the_same_batch(tmp_p
     assert list(office.tabs) == ["Trang tính1", STATUS_TAB] and office.sheet_ids[STATUS_TAB] == 777
     assert len(shown(office.tabs[STATUS_TAB])) == 16 and "bản cũ" not in office.tabs[STATUS_TAB][0]
     assert office.grid_properties[STATUS_TAB]["rowCount"] == 16
+
+
+def test_the_office_is_told_only_of_tabs_the_config_still_asks_for(tmp_path):
+    from service.notices import delivery_notices
+
+    writeback = {"enabled": True, "office_sheet": OFFICE_SHEET, "unit_feedback": True}
+    config = load_config(write_config(tmp_path, source={"kind": "google"}, writeback=writeback))
+    today = dt.date(2023, 7, 24)
+    with Store.open(config.state_file) as store:
+        store.record_write_failure("status", "", OFFICE_SHEET, "permission", "HTTP 403", BOT, today)
+        store.record_write_failure("feedback", "944", "944-my-tu", "temporary", "HTTP 503 UNAVAILABLE", BOT, today)
+        store.record_write_failure("feedback", "999", "gone", "permission", "HTTP 403", BOT, today)  # unit removed
+        told = delivery_notices(config, store, today, "digest|2023-07-24")
+        off = delivery_notices(config.model_copy(update={"writeback": config.writeback.model_copy(
+            update={"enabled": False})}), store, today, "digest|2023-07-24")  # fmt: skip
+
+    assert told.writes == [("status", ""), ("feedback", "944")]
+    assert len(told.sentences) == 2
+    assert "bảng tính của Ban Tuyên giáo - Chính sách, Luật pháp" in told.sentences[0]
+    assert "«Người chỉnh sửa» (Editor)" in told.sentences[0]
+    assert "bảng tính của Hội LHPN huyện Mỹ Tú" in told.sentences[1] and "HTTP 503 UNAVAILABLE" in told.sentences[1]
+    assert off.writes == [] and off.sentences == []
