@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from consolidation.finding_lines import finding_place
 from consolidation.names import period_name, period_short, short_unit_name
@@ -76,6 +76,24 @@ def _report_columns(config: Config, judgement: Judgement) -> list[tuple[str, Per
     return [(form_key, period) for form_key, period, _ in ranked]
 
 
+def by_unit(judgement: Judgement) -> dict[str, Judgement]:
+    """The judgement of each unit judged, on its own: tables of thousands of units look each one up
+    once instead of going through every report for every unit."""
+    reports: dict[str, list[ReportStatus]] = {}
+    for report in judgement.reports:
+        reports.setdefault(report.unit_id, []).append(report)
+    findings: dict[str, list[Finding]] = {}
+    for finding in judgement.unit_findings:
+        findings.setdefault(finding.unit_id, []).append(finding)
+    return {
+        unit_id: replace(
+            judgement, reports=mine, summaries=[], unit_findings=findings.get(unit_id, []), newly_accepted={},
+            changes_seen={}, unreadable_since={k: v for k, v in judgement.unreadable_since.items() if k == unit_id},
+        )
+        for unit_id, mine in reports.items()
+    }  # fmt: skip
+
+
 def open_findings(judgement: Judgement, unit_id: str) -> list[Finding]:
     """What a unit has to fix: its findings but those told to the office only, each once."""
     found = [f for f in judgement.findings(unit_id) if f.code not in OFFICE_ONLY]
@@ -101,7 +119,7 @@ def status_table(
         periods_row += [_header(period_short(config, period)), _header(_text("status", "submitted_on"))]
     title = [Cell(_text("status", "title", date=vn_date(judgement.today)), bold=True)]
     rows = [title, [Cell(_text("status", "note"))], forms_row, periods_row]
-    judged = {r.unit_id for r in judgement.reports}
+    judged = by_unit(judgement)
     for unit in config.units:
         if unit.id not in judged:
             continue
@@ -111,7 +129,7 @@ def status_table(
             Cell(short_unit_name(unit)),
             Cell(_text("status", "open_sheet") if address else unit.sheet, link=address),
             Cell(last_read.get(unit.id)),
-            Cell(len(judgement.findings(unit.id))),  # as the board counts them: the office's own too
+            Cell(len(judged[unit.id].findings())),  # as the board counts them: the office's own too
         ]
         for form_key, period in columns:
             report = by_cell.get((unit.id, form_key, period.id))
@@ -133,7 +151,8 @@ def feedback_table(
     """A unit's open findings, one a row (report, period, column, row, cell, what to fix), each
     cell linked to where it is; one row saying there are none when all are fixed.
 
-    ``cell_link(tab, cell)`` is the address of a cell of one of the unit's tabs (None: unknown)."""
+    ``cell_link(tab, cell)`` is the address of a cell of one of the unit's tabs (None: unknown);
+    ``judgement`` may be the unit's alone (by_unit)."""
     periods = {r.period.id: r.period for r in judgement.reports if r.unit_id == unit.id}
     tabs = {f.key: f.tab for f in config.forms}
     headers = [_text("feedback", k) for k in ("report", "period", "column", "row", "cell", "problem")]

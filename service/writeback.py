@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from consolidation.sheet_tables import SheetTable, feedback_table, open_findings, same_tab, status_table
+from consolidation.sheet_tables import SheetTable, by_unit, feedback_table, open_findings, same_tab, status_table
 from rules.model import Judgement
 from service.board import write_atomically
 from settings.schema import Config, LocalSource, Unit, spreadsheet_id
@@ -76,9 +76,11 @@ def write_back(
         _write_office_tab(config, store, judgement, today, writer, outcome)
     if config.writeback.unit_feedback:
         written = store.sheet_writes(FEEDBACK_TAB)
+        units = by_unit(judgement)
         for unit in config.units:
-            last = written.get((FEEDBACK_TAB, unit.id))
-            _write_feedback(config, store, judgement, today, writer, unit, last, outcome)
+            if unit.id in units:
+                last = written.get((FEEDBACK_TAB, unit.id))
+                _write_feedback(config, store, units[unit.id], today, writer, unit, last, outcome)
     return outcome
 
 
@@ -140,12 +142,11 @@ def _write_feedback(
     last: SheetWrite | None,
     outcome: WriteBackOutcome,
 ) -> None:
-    """A unit's feedback tab, only when what it would show changed (a unit with nothing to fix
-    that was never written to is left alone); none for a sheet that could not be read today."""
+    """A unit's feedback tab (``judgement`` is the unit's), only when what it would show changed (a
+    unit with nothing to fix that was never written to is left alone); none for a sheet that could
+    not be read today."""
     sheet_id = spreadsheet_id(unit.sheet)
     if sheet_id is None or unit.id in judgement.unreadable_since:
-        return
-    if not any(r.unit_id == unit.id for r in judgement.reports):
         return
     base = sheet_url(unit.sheet)
     digest = content_hash(feedback_table(config, judgement, unit, lambda tab, cell: None))

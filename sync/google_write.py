@@ -1,6 +1,7 @@
 """Writing a tab back into a Google spreadsheet: one spreadsheets.get for its tabs, then one
 spreadsheets:batchUpdate that adds the tab if it is missing, grows and freezes it, clears it and
-writes every value and format of the table.
+writes every value and format of the table (the rows of a table of thousands of units in further
+batches, each body kept under Google's recommended size).
 
 The service accounts are signed in with the write scope only here, and only when the write-back
 is enabled. A write that fails raises WriteFailed with what the office must do about it.
@@ -9,6 +10,7 @@ is enabled. A write that fails raises WriteFailed with what the office must do a
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 import zlib
 from collections.abc import Callable, Mapping, Sequence
@@ -23,6 +25,8 @@ from sync.google_http import WRITE_SCOPES, Clock, GaveUp, Lane, Sleep, account_i
 
 SHEETS_EPOCH = dt.date(1899, 12, 30)
 DATE_PATTERN = "dd/mm/yyyy"
+# Google recommends request bodies of at most 2 MB; the status tab of a few hundred units is one.
+BATCH_BYTES = 1_500_000
 TAB_FIELDS = {"fields": "sheets.properties"}  # ids, titles and grid sizes: a few hundred bytes
 # Failure reasons, as the store keeps them and templates/mail.yaml words them.
 PERMISSION, NOT_FOUND, TEMPORARY, OTHER = "permission", "not_found", "temporary", "other"
@@ -66,7 +70,8 @@ class WriteFailed(Exception):
 
 
 def _colour(rgb: str) -> dict[str, float]:
-    return {name: int(rgb[i : i + 2], 16) / 255 for name, i in (("red", 0), ("green", 2), ("blue", 4))}
+    """An RGB colour as the API's fractions, to 4 places: enough for 8 bits, and a third of the bytes."""
+    return {name: round(int(rgb[i : i + 2], 16) / 255, 4) for name, i in (("red", 0), ("green", 2), ("blue", 4))}
 
 
 def _formula_text(text: str) -> str:
@@ -110,22 +115,49 @@ def new_sheet_id(title: str, taken: set[int]) -> int:
     return candidate
 
 
-def table_requests(table: Table, tabs: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """The requests of the one batchUpdate that makes the tab show ``table`` and nothing else.
+def _row_chunks(rows: list[dict[str, Any]], budget: int) -> list[list[dict[str, Any]]]:
+    """Consecutive runs of rows whose JSON stays under ``budget`` bytes each (at least one row)."""
+    chunks: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for row in rows:
+        weight = len(json.dumps(row))  # as requests sends it: ASCII, Vietnamese letters escaped
+        if chunks[-1] and size + weight > budget:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(row)
+        size += weight
+    return chunks
+
+
+def _width_runs(widths: Sequence[int]) -> list[tuple[int, int, int]]:
+    """(first column, end column, pixels) of each run of columns of the same width."""
+    runs: list[tuple[int, int, int]] = []
+    for index, pixels in enumerate(widths):
+        if runs and runs[-1][2] == pixels and runs[-1][1] == index:
+            runs[-1] = (runs[-1][0], index + 1, pixels)
+        else:
+            runs.append((index, index + 1, pixels))
+    return runs
+
+
+def table_batches(
+    table: Table, tabs: Mapping[str, dict[str, Any]], budget: int = BATCH_BYTES
+) -> list[list[dict[str, Any]]]:
+    """The requests of the batchUpdate that makes the tab show ``table`` and nothing else: one
+    batch, unless the cells pass ``budget`` bytes (thousands of units), then the rows past it in
+    further batches.
 
     ``tabs`` is the spreadsheet's tabs by title, each with its sheetId and grid size (from the get).
     """
     height = max(len(table.rows), table.frozen_rows + 1)
     width = max([len(r) for r in table.rows] + [len(table.widths), table.frozen_columns + 1])
     existing = tabs.get(table.title)
-    requests_: list[dict[str, Any]] = []
+    first: list[dict[str, Any]] = []
     frozen = {"frozenRowCount": table.frozen_rows, "frozenColumnCount": table.frozen_columns}
     if existing is None:
         sheet_id = new_sheet_id(table.title, {t["sheetId"] for t in tabs.values()})
         grid = {"rowCount": max(height, 100), "columnCount": max(width, 26), **frozen}
-        requests_.append(
-            {"addSheet": {"properties": {"sheetId": sheet_id, "title": table.title, "gridProperties": grid}}}
-        )
+        first.append({"addSheet": {"properties": {"sheetId": sheet_id, "title": table.title, "gridProperties": grid}}})
     else:
         sheet_id = existing["sheetId"]
         size = existing.get("gridProperties", {})
@@ -135,33 +167,33 @@ def table_requests(table: Table, tabs: Mapping[str, dict[str, Any]]) -> list[dic
             **frozen,
         }
         fields = ",".join(f"gridProperties.{name}" for name in grid)
-        requests_.append(
+        first.append(
             {"updateSheetProperties": {"properties": {"sheetId": sheet_id, "gridProperties": grid}, "fields": fields}}
         )
         # Everything the tab held (values, formats), whatever someone typed into it meanwhile.
-        requests_.append(
-            {"updateCells": {"range": {"sheetId": sheet_id}, "fields": "userEnteredValue,userEnteredFormat"}}
-        )
-    requests_.append(
-        {
-            "updateCells": {
-                "start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
-                "rows": [{"values": [cell_data(c) for c in row]} for row in table.rows],
-                "fields": "userEnteredValue,userEnteredFormat",
-            }
-        }
-    )
-    requests_.extend(
+        first.append({"updateCells": {"range": {"sheetId": sheet_id}, "fields": "userEnteredValue,userEnteredFormat"}})
+    first.extend(
         {
             "updateDimensionProperties": {
-                "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": i, "endIndex": i + 1},
+                "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": start, "endIndex": end},
                 "properties": {"pixelSize": pixels},
                 "fields": "pixelSize",
             }
         }
-        for i, pixels in enumerate(table.widths)
+        for start, end, pixels in _width_runs(table.widths)
     )
-    return requests_
+    batches, offset = [], 0
+    for chunk in _row_chunks([{"values": [cell_data(c) for c in row]} for row in table.rows], budget):
+        cells = {
+            "updateCells": {
+                "start": {"sheetId": sheet_id, "rowIndex": offset, "columnIndex": 0},
+                "rows": chunk,
+                "fields": "userEnteredValue,userEnteredFormat",
+            }
+        }
+        batches.append([*first, cells] if not batches else [cells])
+        offset += len(chunk)
+    return batches
 
 
 def failure(exc: BaseException) -> WriteFailed:
@@ -184,10 +216,11 @@ def failure(exc: BaseException) -> WriteFailed:
 class SheetWriter:
     """Write access to the units' and the office's spreadsheets, one lane per service account."""
 
-    def __init__(self, lanes: Sequence[Lane]) -> None:
+    def __init__(self, lanes: Sequence[Lane], batch_bytes: int = BATCH_BYTES) -> None:
         if not lanes:
             raise ValueError("at least one credential is needed")
         self.lanes = list(lanes)
+        self.batch_bytes = batch_bytes
 
     @classmethod
     def from_config(cls, config: Config, *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> SheetWriter:
@@ -215,8 +248,9 @@ class SheetWriter:
             meta = lane.sheets_call(lambda: lane.http.spreadsheets_get(spreadsheet_id, params=dict(TAB_FIELDS)))
             tabs = {s["properties"]["title"]: s["properties"] for s in meta.get("sheets", [])}
             table = make_table({title: props["sheetId"] for title, props in tabs.items()})
-            body = {"requests": table_requests(table, tabs)}
-            lane.sheets_call(lambda: lane.http.batch_update(spreadsheet_id, body))
+            for batch in table_batches(table, tabs, self.batch_bytes):
+                body = {"requests": batch}
+                lane.sheets_call(lambda body=body: lane.http.batch_update(spreadsheet_id, body))
         except (APIError, GaveUp, requests.RequestException, google.auth.exceptions.GoogleAuthError) as exc:
             raise failure(exc) from exc
         except (KeyError, TypeError, ValueError) as exc:  # a body not shaped like Google's

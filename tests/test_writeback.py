@@ -28,8 +28,7 @@ OFFICE_SHEET = "van-phong-tinh-hoi"
 STATUS_TAB, FEEDBACK_TAB = "Tình trạng báo cáo", "Phản hồi"
 # The sample units with something to fix on the sample day whose sheets read (946's does not exist).
 WITH_FINDINGS = {"944", "945", "948", "951"}
-MISSING_FILL = {"red": 0xFF / 255, "green": 0xC7 / 255, "blue": 0xCE / 255}
-INCOMPLETE_FILL = {"red": 0xF8 / 255, "green": 0xCB / 255, "blue": 0xAD / 255}
+MISSING_FILL, INCOMPLETE_FILL = "FFC7CE", "F8CBAD"  # as the consolidated workbook's
 
 
 def writeback_config(tmp_path, google, pem, **writeback):
@@ -51,6 +50,11 @@ def run(path, today=SAMPLE_TODAY, *args):
 
 def writes(google, sheet_id=None, status=None) -> int:
     return len([r for r in google.fake.requests("batch_update", sheet_id) if status is None or r.status == status])
+
+
+def rgb(colour) -> str:
+    """An API colour (fractions of 1) as the 8-bit hex a spreadsheet shows."""
+    return "".join(f"{round(colour[c] * 255):02X}" for c in ("red", "green", "blue"))
 
 
 def shown(grid):
@@ -88,14 +92,13 @@ def test_each_run_rewrites_the_office_status_tab_in_one_batch_update(tmp_path, g
     assert my_tu[7] == "◐ Chưa đầy đủ"
     r = grid.index(my_tu)
     formats = office.formats[STATUS_TAB]
-    assert formats[(r, 7)]["backgroundColor"] == pytest.approx(INCOMPLETE_FILL)
+    assert rgb(formats[(r, 7)]["backgroundColor"]) == INCOMPLETE_FILL
     assert formats[(3, 0)]["textFormat"] == {"bold": True}
     submitted = next(c for c in range(6, len(my_tu), 2) if isinstance(my_tu[c], int))
     assert formats[(r, submitted)]["numberFormat"] == {"type": "DATE", "pattern": "dd/mm/yyyy"}
-    missing = [c for c, v in enumerate(grid[grid.index(row_of(grid, "949"))]) if v == "✖ Chưa nộp"]
-    assert missing and formats[(grid.index(row_of(grid, "949")), missing[0])]["backgroundColor"] == pytest.approx(
-        MISSING_FILL
-    )
+    thanh_tri = grid.index(row_of(grid, "949"))
+    missing = [c for c, v in enumerate(grid[thanh_tri]) if v == "✖ Chưa nộp"]
+    assert missing and rgb(formats[(thanh_tri, missing[0])]["backgroundColor"]) == MISSING_FILL
     assert office.grid_properties[STATUS_TAB]["frozenRowCount"] == 4
     # Only the writer's token carries the write scope; the reads stay read-only.
     scopes = list(google.fake.token_scopes.values())
@@ -312,3 +315,27 @@ def test_the_office_is_told_only_of_tabs_the_config_still_asks_for(tmp_path):
     assert "«Người chỉnh sửa» (Editor)" in told.sentences[0]
     assert "bảng tính của Hội LHPN huyện Mỹ Tú" in told.sentences[1] and "HTTP 503 UNAVAILABLE" in told.sentences[1]
     assert off.writes == [] and off.sentences == []
+
+
+def test_a_status_table_past_the_body_budget_goes_in_several_batches_of_consecutive_rows(
+    tmp_path, google, private_key_pem
+):
+    from service.check import collect
+    from service.writeback import write_back
+    from sync.google_write import SheetWriter
+
+    path, _ = writeback_config(tmp_path, google, private_key_pem)
+    config = load_config(path)
+    today = dt.date.fromisoformat(SAMPLE_TODAY)
+    writer = SheetWriter.from_config(config)
+    writer.batch_bytes = 8_000  # a few rows a batch, as thousands of units would need
+    with Store.open(config.state_file) as store:
+        judgement = collect(config, today, store, command="run")
+        outcome = write_back(config, store, judgement, today, writer)
+
+    assert outcome is not None and outcome.failed == []
+    batches = writes(google, OFFICE_SHEET, status=200)
+    assert batches > 2
+    grid = shown(google.fake.spreadsheets[OFFICE_SHEET].tabs[STATUS_TAB])
+    assert len(grid) == 16 and [row[0] for row in grid[4:]] == [u.id for u in config.units]
+    assert google.fake.count("metadata", spreadsheet_id=OFFICE_SHEET) == 1
