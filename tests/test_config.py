@@ -116,10 +116,7 @@ def test_every_relative_path_of_any_kind_is_relative_to_the_config_file(tmp_path
     raw = shipped()
     raw["source"] = {"kind": "google", "credentials": [{"key_file": "keys/a.json"}, {"key_file": "/abs/b.json"}, {}]}
     raw["mail"]["delivery"] = {
-        "transport": "smtp",
-        "user": "bot@example.vn",
-        "password_file": "secret/smtp.txt",
-        "outbox_folder": "dry",
+        "transport": "smtp", "user": "bot@example.vn", "password_file": "secret/smtp.txt", "outbox_folder": "dry",
     }
     path = tmp_path / "conf" / "config.yaml"
     path.parent.mkdir()

@@ -142,8 +142,7 @@ def test_emails_waiting_after_a_delivery_failure_are_listed(tmp_path, monkeypatc
         "last_error": error,
     }
     assert [(e["unit_id"], e["attempts"], e["last_error"]) for e in queued[1:]] == [
-        (unit, 0, error)
-        for unit in ["944", "945", "948", "949", "951", "946"]  # 946: its sheet notice
+        (unit, 0, error) for unit in ["944", "945", "948", "949", "951", "946"]  # 946: its sheet notice
     ]
     code, output = status(config_path, "--period", "2023-H1")
     assert "Thư đang chờ gửi" in output
