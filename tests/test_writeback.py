@@ -57,6 +57,24 @@ def rgb(colour) -> str:
     return "".join(f"{round(colour[c] * 255):02X}" for c in ("red", "green", "blue"))
 
 
+# The fake's per-tab state beyond values, read and arranged in one place only.
+def tab_formats(sheet, title):
+    return sheet.formats[title]
+
+
+def tab_grid(sheet, title):
+    return sheet.grid_properties[title]
+
+
+def tab_id(sheet, title):
+    return sheet_id_of(sheet, title)
+
+
+def arrange_tab(sheet, title, sheet_id, rows, columns):
+    sheet.sheet_ids[title] = sheet_id
+    sheet.grid_properties[title] = {"rowCount": rows, "columnCount": columns}
+
+
 def shown(grid):
     """A tab's cells as Google returns them: trailing empty cells and rows dropped."""
     return trimmed(grid, len(grid), max((len(r) for r in grid), default=0))
@@ -91,7 +109,7 @@ def test_each_run_rewrites_the_office_status_tab_in_one_batch_update(tmp_path, g
     assert my_tu[4] == 4  # its open findings
     assert my_tu[7] == "◐ Chưa đầy đủ"
     r = grid.index(my_tu)
-    formats = office.formats[STATUS_TAB]
+    formats = tab_formats(office, STATUS_TAB)
     assert rgb(formats[(r, 7)]["backgroundColor"]) == INCOMPLETE_FILL
     assert formats[(3, 0)]["textFormat"] == {"bold": True}
     submitted = next(c for c in range(6, len(my_tu), 2) if isinstance(my_tu[c], int))
@@ -99,7 +117,7 @@ def test_each_run_rewrites_the_office_status_tab_in_one_batch_update(tmp_path, g
     thanh_tri = grid.index(row_of(grid, "949"))
     missing = [c for c, v in enumerate(grid[thanh_tri]) if v == "✖ Chưa nộp"]
     assert missing and rgb(formats[(thanh_tri, missing[0])]["backgroundColor"]) == MISSING_FILL
-    assert office.grid_properties[STATUS_TAB]["frozenRowCount"] == 4
+    assert tab_grid(office, STATUS_TAB)["frozenRowCount"] == 4
     # Only the writer's token carries the write scope; the reads stay read-only.
     scopes = list(google.fake.token_scopes.values())
     assert sum(WRITE_SCOPE in s for s in scopes) == 1 and len(scopes) == 2
@@ -124,7 +142,7 @@ def test_feedback_tabs_are_written_once_per_changed_unit_and_not_on_an_unchanged
     my_tu = google.fake.spreadsheets[units["944"]]
     tab = my_tu.tabs[FEEDBACK_TAB]
     assert tab[2] == ["Báo cáo", "Kỳ báo cáo", "Cột", "Dòng", "Ô", "Cần sửa"]
-    topic_gid = sheet_id_of(my_tu, "Báo cáo chuyên đề")
+    topic_gid = tab_id(my_tu, "Báo cáo chuyên đề")
     assert [
         "Báo cáo chuyên đề",
         "6 tháng đầu năm 2023",
@@ -283,16 +301,15 @@ def test_an_existing_tab_smaller_than_the_table_is_grown_in_the_same_batch(tmp_p
     path, _ = writeback_config(tmp_path, google, private_key_pem)
     office = google.fake.spreadsheets[OFFICE_SHEET]
     office.tabs[STATUS_TAB] = [["bản cũ"]]
-    office.sheet_ids[STATUS_TAB] = 777
-    office.grid_properties[STATUS_TAB] = {"rowCount": 5, "columnCount": 3}  # Google refuses cells beyond it
+    arrange_tab(office, STATUS_TAB, 777, rows=5, columns=3)  # Google refuses cells beyond the grid
 
     result = run(path)
 
     assert result.exit_code == 0, result.output
     assert writes(google, OFFICE_SHEET, status=200) == 1
-    assert list(office.tabs) == ["Trang tính1", STATUS_TAB] and office.sheet_ids[STATUS_TAB] == 777
+    assert list(office.tabs) == ["Trang tính1", STATUS_TAB] and tab_id(office, STATUS_TAB) == 777
     assert len(shown(office.tabs[STATUS_TAB])) == 16 and "bản cũ" not in office.tabs[STATUS_TAB][0]
-    assert office.grid_properties[STATUS_TAB]["rowCount"] == 16
+    assert tab_grid(office, STATUS_TAB)["rowCount"] == 16
 
 
 def test_the_office_is_told_only_of_tabs_the_config_still_asks_for(tmp_path):
