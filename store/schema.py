@@ -204,6 +204,31 @@ def _ad_hoc_request_details(connection: sqlite3.Connection) -> None:
             connection.execute(f"ALTER TABLE ad_hoc_requests ADD COLUMN {name} TEXT")
 
 
+def _write_back(connection: sqlite3.Connection) -> None:
+    """What `run` wrote back into spreadsheets (the office's status tab, each unit's feedback tab),
+    and the last day each unit's sheet was read, which the status tab shows."""
+    if "last_read_on" not in _columns(connection, "units_seen"):
+        connection.execute("ALTER TABLE units_seen ADD COLUMN last_read_on TEXT")
+        connection.execute("UPDATE units_seen SET last_read_on = first_read_on")
+    connection.execute(
+        """
+        CREATE TABLE IF NOT EXISTS sheet_writes (
+            tab TEXT NOT NULL,              -- status (the office's) | feedback (a unit's)
+            unit_id TEXT NOT NULL,          -- the unit of a feedback tab; '' for the office's
+            spreadsheet_id TEXT NOT NULL,
+            content_hash TEXT,              -- of what was last written there (NULL: never written)
+            written_on TEXT,
+            failed_since TEXT,              -- the first day of the current spell of failed writes
+            reason TEXT,                    -- permission | temporary | not_found | other
+            last_error TEXT,
+            account TEXT,                   -- the service account that tried
+            reported_in TEXT,               -- the consolidated report that told the office of the spell
+            PRIMARY KEY (tab, unit_id)
+        )
+        """
+    )
+
+
 # Append only: a migration once released is never edited, its number is the file's version.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _initial,
@@ -211,4 +236,5 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _refusals,
     _control,
     _ad_hoc_request_details,
+    _write_back,
 ]
