@@ -169,10 +169,10 @@ def period_by_id(period_id: str, calendar: Calendar) -> Period | None:
     return ad_hoc_period(spec) if spec else None
 
 
-_MONTHLY = re.compile(r"^(?:thang|t)?\s*(\d{1,2})\s*[/.\-]\s*(\d{4})$")
+_MONTHLY = re.compile(r"^(?:thang|t)?\s*(\d{1,2})\s*[/.\-]\s*(\d{4})$", re.ASCII)
 # Only the first half-year is a reporting period; "6 tháng cuối năm" must not be taken for it.
-_SIX_MONTHLY = re.compile(r"^(?:so ket\s+)?6\s*(?:thang|t)\s*(?:dau\s*)?(?:nam\s*)?[/\-]?\s*(\d{4})$")
-_YEARLY = re.compile(r"^(?:(?:ca|tong ket)\s+)?(?:nam\s*)?(\d{4})$")
+_SIX_MONTHLY = re.compile(r"^(?:so ket\s+)?6\s*(?:thang|t)\s*(?:dau\s*)?(?:nam\s*)?[/\-]?\s*(\d{4})$", re.ASCII)
+_YEARLY = re.compile(r"^(?:(?:ca|tong ket)\s+)?(?:nam\s*)?(\d{4})$", re.ASCII)
 
 
 def parse_period(value: Any, calendar: Calendar) -> Period | None:
@@ -183,15 +183,15 @@ def parse_period(value: Any, calendar: Calendar) -> Period | None:
     """
     cutoff = calendar.cutoff_day
     if isinstance(value, (dt.date, dt.datetime)):
-        return monthly_period(value.year, value.month, cutoff)
+        return monthly_period(value.year, value.month, cutoff) if _plausible(value.year) else None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value == int(value) and 2000 <= value <= 2100:
+        if 2000 <= value <= 2100 and value == int(value):
             return yearly_period(int(value), cutoff)
         try:  # a date cell read from Google arrives as a serial number
             day = parse_date(value)
         except UnreadableValue:
             return None
-        return monthly_period(day.year, day.month, cutoff) if day.year >= 2000 else None
+        return monthly_period(day.year, day.month, cutoff) if _plausible(day.year) else None
     text = str(value).strip()
     folded = fold(text)
     for spec in calendar.ad_hoc:
@@ -200,9 +200,14 @@ def parse_period(value: Any, calendar: Calendar) -> Period | None:
     plain = ascii_fold(text)
     if match := _MONTHLY.match(plain):
         month, year = int(match.group(1)), int(match.group(2))
-        return monthly_period(year, month, cutoff) if 1 <= month <= 12 else None
-    if match := _SIX_MONTHLY.match(plain):
+        return monthly_period(year, month, cutoff) if 1 <= month <= 12 and _plausible(year) else None
+    if (match := _SIX_MONTHLY.match(plain)) and _plausible(int(match.group(1))):
         return six_monthly_period(int(match.group(1)), cutoff)
-    if match := _YEARLY.match(plain):
+    if (match := _YEARLY.match(plain)) and _plausible(int(match.group(1))):
         return yearly_period(int(match.group(1)), cutoff)
     return None
+
+
+def _plausible(year: int) -> bool:
+    """A year a report can be for; "Năm 0000" or a date in year 1 is a typing slip, not a period."""
+    return 2000 <= year <= 2100

@@ -308,3 +308,130 @@ def unit_row(unit: Unit) -> list[str]:
         "active": texts["yes_words"][0],
     }
     return [values[key] for key in column_names("units")]
+
+
+# --- «Yêu cầu đột xuất» -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RequestRow:
+    """A request as the office wrote it; ``id`` its Mã yêu cầu, or one made from its title."""
+
+    row: int
+    id: str
+    form_key: str
+    title: str
+    start: dt.date | None
+    due: dt.date
+    units: list[str] | None
+    aliases: list[str]
+    cancelled: bool
+
+
+def request_id_for(title: str) -> str:
+    """The id of a request row without a Mã: "yc-" and its title in ASCII, so the same row keeps it."""
+    from vntext import ascii_fold
+
+    words, slug = re.sub(r"[^a-z0-9]+", " ", ascii_fold(title)).split(), ""
+    for word in words:  # whole words, up to 40 characters
+        if slug and len(slug) + 1 + len(word) > 40:
+            break
+        slug = f"{slug}-{word}" if slug else word[:40]
+    return f"yc-{slug or 'khong-ten'}"
+
+
+def _cell_date(value: Any) -> dt.date | None:
+    from vntext import parse_date
+
+    if value in (None, ""):
+        return None
+    try:
+        return parse_date(value)
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
+def request_problem(code: str, **details: Any) -> str:
+    return control_texts()["request_problems"][code].format(**details)
+
+
+def parse_requests(grid: Grid | None, config: Config) -> tuple[list[RequestRow], list[ControlProblem]]:
+    """The «Yêu cầu đột xuất» tab's rows, each checked; a tab that is absent or empty has none."""
+    texts = control_texts()
+    tab = tab_name("requests")
+    names = texts["request_columns"]
+    labels = {key: options[0] for key, options in names.items()}
+    header = _find(grid or [], names, "form")
+    if header is None:
+        return [], []
+    head, columns = header
+    forms = {fold(f.key): f.key for f in config.forms} | {fold(f.tab): f.key for f in config.forms}
+    units = {u.id for u in config.units}
+    every = {fold(w) for w in texts["all_units"]}
+    rows: list[RequestRow] = []
+    problems: list[ControlProblem] = []
+    first: dict[str, int] = {}
+    for index in range(head + 1, len(grid or [])):
+        raw = (grid or [])[index]
+        cells = {key: raw[col] if col < len(raw) else None for key, col in columns.items()}
+        text = {key: _text(value) for key, value in cells.items()}
+        if not any(text.values()):
+            continue
+        number, wrong = index + 1, []
+        for key in ("form", "title", "due"):
+            if not text.get(key):
+                wrong.append(request_problem("missing", column=labels[key]))
+        form_key = forms.get(fold(text.get("form", ""))) if text.get("form") else None
+        if text.get("form") and form_key is None:
+            wrong.append(request_problem("bad_form", value=text["form"], forms=", ".join(f.tab for f in config.forms)))
+        start, due = _cell_date(cells.get("start")), _cell_date(cells.get("due"))
+        for key, day in (("start", start), ("due", due)):
+            if text.get(key) and day is None:
+                wrong.append(request_problem("bad_date", column=labels[key], value=text[key]))
+        if start and due and due < start:
+            shown = {"due": due.strftime("%d/%m/%Y"), "start": start.strftime("%d/%m/%Y")}
+            wrong.append(request_problem("due_before_start", **shown))
+        listed = [u for u in _EMAIL_SPLIT.split(text.get("units", "")) if u]
+        chosen: list[str] | None = None
+        if listed and fold(text.get("units", "")) not in every:
+            chosen = []
+            for unit_id in listed:
+                if unit_id in units:
+                    chosen.append(unit_id)
+                else:
+                    wrong.append(request_problem("bad_unit", value=unit_id))
+        status = text.get("status", "")
+        cancelled = False
+        if status:
+            choice = _choice(status, {"open": [texts["request_statuses"]["open"], "mo", "open"],
+                                      "cancelled": [texts["request_statuses"]["cancelled"], "huy", "huỷ", "cancel"]})
+            if choice is None:
+                wrong.append(request_problem("bad_status", column=labels["status"], value=status))
+            cancelled = choice == "cancelled"
+        request_id = text.get("id") or request_id_for(text.get("title", ""))
+        if not _UNIT_ID.match(request_id):
+            wrong.append(request_problem("bad_id", value=request_id))
+        elif request_id in first:
+            wrong.append(request_problem("duplicate", value=request_id, first=first[request_id]))
+        else:
+            first[request_id] = number
+        if wrong:
+            problems += [ControlProblem(tab, number, f"{p}; {problem_text('kept')}") for p in wrong]
+            continue
+        aliases = [a.strip() for a in re.split(r"[;\n]+", text.get("aliases", "")) if a.strip()]
+        assert form_key is not None and due is not None
+        rows.append(RequestRow(number, request_id, form_key, " ".join(text["title"].split()), start, due, chosen,
+                               aliases, cancelled))  # fmt: skip
+    return rows, problems
+
+
+def _find(grid: Grid, names: Mapping[str, Sequence[str]], required: str) -> tuple[int, dict[str, int]] | None:
+    """(header row index, field → column) for the first of the top rows naming ``required``."""
+    folded = {fold(name): key for key, options in names.items() for name in options}
+    for index, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
+        columns: dict[str, int] = {}
+        for col, cell in enumerate(row):
+            key = folded.get(fold(_text(cell)))
+            if key is not None and key not in columns:
+                columns[key] = col
+        if required in columns:
+            return index, columns
+    return None

@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from rules.calendar import parse_period
+from rules.capping import cap_findings
+from rules.grids import MAX_ROWS, UncomputedFormula
 from rules.messages import finding_text
 from rules.model import Finding, Period
 from settings.schema import Calendar, Form, FormField
@@ -20,6 +22,7 @@ from vntext import (
     cell_ref,
     clean_text,
     display_value,
+    error_value,
     fold,
     format_number,
     is_missing,
@@ -62,8 +65,19 @@ _PARSERS = {
 }
 
 
+def cell_problem(raw: Any) -> str | None:
+    """Why a cell holds no value although it is not empty: a formula's error or a formula never
+    computed (a finding code), or None."""
+    if isinstance(raw, UncomputedFormula):
+        return "formula_not_computed"
+    return "formula_error" if error_value(raw) else None
+
+
 def read_value(spec: FormField, raw: Any) -> Any:
     """The typed value of one cell; raise UnreadableValue with a reason code."""
+    problem = cell_problem(raw)
+    if problem:
+        raise UnreadableValue(problem)
     if spec.type == "text":
         return clean_text(raw)
     if spec.type == "choice":
@@ -116,6 +130,9 @@ def _find_column(columns: dict[str, int], *labels: str) -> int | None:
 def read_form(form: Form, grid: list[list[Any]], tab: str, unit_id: str, calendar: Calendar) -> FormReading:
     """Read ``grid`` (rows of raw cells from any source) as ``form``; ``tab`` is the actual title."""
     reading = FormReading(form_key=form.key, tab=tab)
+    too_long = len(grid) > MAX_ROWS
+    if too_long:
+        grid = grid[:MAX_ROWS]
     header_index = form.header_row - 1
     header = grid[header_index] if len(grid) > header_index else []
     columns, reading.findings = _header_columns(form, list(header), unit_id, tab, header_index)
@@ -132,6 +149,18 @@ def read_form(form: Form, grid: list[list[Any]], tab: str, unit_id: str, calenda
             field_label=label,
         )
 
+    if too_long:
+        reading.findings.append(
+            Finding(
+                unit_id,
+                "too_many_rows",
+                finding_text("too_many_rows", tab=tab, limit=format_number(MAX_ROWS), next=format_number(MAX_ROWS + 1)),
+                severity="medium",
+                blocking=False,
+                form_key=form.key,
+                tab=tab,
+            )
+        )
     period_col = _find_column(columns, form.period_label)
     if period_col is None:
         reading.findings.append(missing_column(form.period_label, True))
@@ -149,23 +178,13 @@ def read_form(form: Form, grid: list[list[Any]], tab: str, unit_id: str, calenda
 
     for row_index in range(header_index + 1, len(grid)):
         row = grid[row_index]
-        if all(is_missing(v) for v in row):
+        # A row of nothing but formulas showing no value (a template's =C3/B3 giving #DIV/0!) is no data.
+        if all(is_missing(v) or cell_problem(v) for v in row):
             continue
         record = _read_row(form, row, row_index, tab, unit_id, calendar, period_col, date_col, field_cols)
         if record is None:
             raw = row[period_col] if period_col < len(row) else None
-            cell = cell_ref(tab, row_index, period_col)
-            reading.findings.append(
-                Finding(
-                    unit_id,
-                    "unknown_period",
-                    finding_text("unknown_period", cell=cell, value=display_value(raw) if not is_missing(raw) else ""),
-                    form_key=form.key,
-                    tab=tab,
-                    cell=cell,
-                    field_label=form.period_label,
-                )
-            )
+            reading.findings.append(_period_finding(form, raw, unit_id, tab, row_index, period_col))
             continue
         reading.records.setdefault(record.period.id, []).append(record)
 
@@ -188,7 +207,24 @@ def read_form(form: Form, grid: list[list[Any]], tab: str, unit_id: str, calenda
                     )
                 )
             reading.records[period_id] = records[-1:]
+    reading.findings = cap_findings(reading.findings)
     return reading
+
+
+def _period_finding(form: Form, raw: Any, unit_id: str, tab: str, row_index: int, period_col: int) -> Finding:
+    """Why a row with data belongs to no period: its period cell empty, a formula's error, or text
+    that names no period."""
+    cell = cell_ref(tab, row_index, period_col)
+    if is_missing(raw):
+        code, message = (
+            "missing_period",
+            finding_text("missing_period", cell=cell, label=form.period_label, row=row_index + 1),
+        )
+    elif problem := cell_problem(raw):
+        code, message = problem, finding_text(problem, cell=cell, label=form.period_label, value=display_value(raw))
+    else:
+        code, message = "unknown_period", finding_text("unknown_period", cell=cell, value=display_value(raw))
+    return Finding(unit_id, code, message, form_key=form.key, tab=tab, cell=cell, field_label=form.period_label)
 
 
 def _read_row(
@@ -206,7 +242,7 @@ def _read_row(
         return row[index] if index is not None and index < len(row) else None
 
     raw_period = cell_value(period_col)
-    period = None if is_missing(raw_period) else parse_period(raw_period, calendar)
+    period = None if is_missing(raw_period) or cell_problem(raw_period) else parse_period(raw_period, calendar)
     if period is None:
         return None
     record = Record(period=period, row=row_index, values={}, cells={}, report_date=None)
@@ -229,9 +265,11 @@ def _read_row(
         raw = cell_value(date_col)
         record.report_date_cell = cell_ref(tab, row_index, date_col)
         try:
+            if problem := cell_problem(raw):
+                raise UnreadableValue(problem)
             record.report_date = parse_date(raw)
-        except UnreadableValue:
-            found = finding("not_a_date", form.report_date_label or "", cell_ref(tab, row_index, date_col), raw)
+        except UnreadableValue as exc:
+            found = finding(exc.code, form.report_date_label or "", cell_ref(tab, row_index, date_col), raw)
             record.findings.append(Finding(**{**found.as_dict(), "blocking": False, "severity": "low"}))
 
     for spec in form.fields:

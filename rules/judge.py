@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from rules.accepted import TodaySheet, accepted_values, keep_accepted, show_records
 from rules.calendar import WorkingDays, periods_in_view
+from rules.capping import cap_findings
 from rules.forms import FormReading, Record, read_form
-from rules.grids import SourceProblem, UnitGrids
+from rules.grids import SourceProblem, UnitGrids, tab_twins
 from rules.messages import finding_text
 from rules.model import (
     COMPLETE_LATE,
@@ -89,10 +90,32 @@ def read_unit(config: Config, fetch: UnitGrids) -> UnitReading:
             )
         elif form.tab in fetch.grids:
             tab = fetch.actual_titles.get(form.tab, form.tab)
+            twins = tab_twins(tab, fetch.available_tabs)
+            if twins:
+                reading.findings.append(_twins_finding(fetch.unit_id, form, tab, twins))
             form_reading = read_form(form, fetch.grids[form.tab], tab, fetch.unit_id, config.calendar)
             reading.forms[form.key] = form_reading
             reading.findings.extend(form_reading.findings)
     return reading
+
+
+def _twins_finding(unit_id: str, form: Form, tab: str, twins: list[str]) -> Finding:
+    """Several tabs that all read as the form's: the clerk must know which one counts."""
+    return Finding(
+        unit_id,
+        "duplicate_tab",
+        finding_text(
+            "duplicate_tab",
+            tab=form.tab,
+            read=tab,
+            count=len(twins) + 1,
+            others=", ".join(f"«{t}»" for t in twins),
+        ),
+        severity="medium",
+        blocking=False,
+        form_key=form.key,
+        tab=tab,
+    )
 
 
 STANDARD = ("monthly", "six_monthly", "yearly")
@@ -154,7 +177,7 @@ def _evaluate(
             )
         )
     complete = bool(records) and not form_reading.missing_required and not any(f.blocking for f in findings)
-    return TodaySheet(records, findings, complete, dates)
+    return TodaySheet(records, cap_findings(findings), complete, dates)
 
 
 def _report_date_finding(unit: Unit, form: Form, period: Period, record: Record, today: dt.date) -> Finding:

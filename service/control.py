@@ -10,11 +10,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from errors import ConfigError, SourceError
-from rules.control import ControlProblem, UnitRows, control_texts, merge_units, parse_units, tab_name
+from rules.control import (
+    ControlProblem,
+    RequestRow,
+    UnitRows,
+    control_texts,
+    merge_units,
+    parse_requests,
+    parse_units,
+    problem_text,
+    request_problem,
+    tab_name,
+)
 from rules.grids import UnitGrids
+from service.requests import InvalidRequest, open_request
 from settings.schema import Config, Unit
 from store import Store
 from sync.factory import build_source
@@ -25,6 +37,7 @@ log = logging.getLogger(__name__)
 
 CONTROL_ID = "control-sheet"  # how the control spreadsheet is fetched: as a unit of its own
 UNITS = "units"
+REQUESTS = "requests"
 
 
 @dataclass
@@ -37,6 +50,7 @@ class Controlled:
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     stopped: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)  # what the «Yêu cầu đột xuất» rows did
 
     @property
     def notices(self) -> list[str]:
@@ -51,6 +65,7 @@ class Controlled:
         for label, ids in (("added", self.added), ("changed", self.changed), ("no longer followed", self.stopped)):
             if ids:
                 lines.append(f"control sheet: unit(s) {label}: {', '.join(ids)}")
+        lines += [f"control sheet: {line}" for line in self.requests]
         if self.problems:
             lines.append(f"control sheet: {len(self.problems)} row problem(s), those rows not applied:")
             lines += [f"  {p.message}" for p in self.problems]
@@ -66,7 +81,8 @@ def control_unit(config: Config) -> Unit:
 
 def read_control(config: Config, source: Source) -> UnitGrids:
     """The control spreadsheet's tabs in one read."""
-    [grids] = source.fetch([control_unit(config)], {CONTROL_ID: [tab_name(UNITS)]})
+    tabs = [tab_name(UNITS), tab_name(REQUESTS)]
+    [grids] = source.fetch([control_unit(config)], {CONTROL_ID: tabs})
     return grids
 
 
@@ -105,9 +121,13 @@ def apply_control(
         rows = previous or UnitRows()
         return _outcome(before, merge_units(config, rows), [], sentence)
     rows = parse_units(grids.grids.get(tab_name(UNITS)), config)
-    if not rows.applied:  # the tab or its id column is missing: keep what was applied
-        return _outcome(before, before, rows.problems, None)
-    applied = merge_units(config, rows, previous)
+    applied = merge_units(config, rows, previous) if rows.applied else before  # no tab: keep what was applied
+    requests, problems = parse_requests(grids.grids.get(tab_name(REQUESTS)), applied)
+    done, refused = apply_requests(applied, store, today, requests)
+    outcome = _outcome(before, applied, rows.problems + problems + refused, None)
+    outcome.requests = done
+    if not rows.applied:
+        return outcome
     if record:
         keep = UnitRows(dict(rows.units), list(rows.off))
         if previous is not None:  # a bad row keeps its unit's last good row in the store too
@@ -117,7 +137,59 @@ def apply_control(
                 if unit_id in previous.off:
                     keep.off.append(unit_id)
         store.save_control_applied(UNITS, keep.as_json(), today)
-    return _outcome(before, applied, rows.problems, None)
+    return outcome
+
+
+def _refusal(row: RequestRow, exc: InvalidRequest) -> ControlProblem:
+    """An InvalidRequest of ``open_request`` in the office's words."""
+    message = str(exc)
+    if exc.param == "--due" and ("has passed" in message or row.start is None):  # no start: it starts today
+        problem = request_problem("due_passed", due=row.due.strftime("%d/%m/%Y"))
+    elif exc.param in ("--title", "--alias") and "already how units type the period" in message:
+        typed, period = message.split("'")[1], message.rsplit("period ", 1)[1]
+        problem = request_problem("taken", value=typed, period=period)
+    else:
+        problem = request_problem("not_opened", reason=message)
+    return ControlProblem(tab_name(REQUESTS), row.row, f"{problem}; {problem_text('kept')}")
+
+
+def apply_requests(
+    config: Config, store: Store, today: dt.date, rows: list[RequestRow]
+) -> tuple[list[str], list[ControlProblem]]:
+    """Open each new row as a request, move an open one's dates, units or aliases when its row
+    changed, cancel one marked «hủy». Returns what was done (English) and the rows refused."""
+    existing = {r.id: r for r in store.ad_hoc_requests()}
+    done: list[str] = []
+    refused: list[ControlProblem] = []
+    for row in rows:
+        current = existing.get(row.id)
+        if row.cancelled:
+            if current is not None and current.is_open:
+                store.cancel_request(row.id, today)
+                done.append(f"request {row.id} cancelled")
+            continue
+        if current is None:
+            try:
+                open_request(config, store, today, row.form_key, row.title, row.due, row.start, row.units or (),
+                             row.aliases, request_id=row.id)  # fmt: skip
+            except InvalidRequest as exc:
+                refused.append(_refusal(row, exc))
+                continue
+            done.append(f"request {row.id} opened: {row.title}, due {row.due:%d/%m/%Y}")
+            continue
+        if not current.is_open:
+            continue  # cancelled for good: a new request needs a new Mã or title
+        wanted = replace(
+            current, title=row.title, start=row.start or current.start, due=row.due, units=row.units,
+            aliases=row.aliases or current.aliases,
+        )  # fmt: skip
+        if wanted.due < wanted.start:
+            continue  # parse_requests refused this already when both were typed
+        if wanted != current:
+            store.update_request(wanted)
+            moved = f", due {current.due:%d/%m/%Y} → {wanted.due:%d/%m/%Y}" if wanted.due != current.due else ""
+            done.append(f"request {row.id} changed{moved}")
+    return done, refused
 
 
 def _outcome(

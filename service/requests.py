@@ -119,8 +119,10 @@ def open_request(
     start: dt.date | None = None,
     unit_ids: Sequence[str] = (),
     aliases: Sequence[str] = (),
+    request_id: str | None = None,
 ) -> AdHocRequest:
-    """Validate and record a new request; InvalidRequest names the option at fault."""
+    """Validate and record a new request (``request_id``: the control sheet's, else a new one);
+    InvalidRequest names the option at fault."""
     config = with_requests(config, store)  # its aliases must not collide with the open requests' either
     title = " ".join(title.split())
     if not title:
@@ -133,7 +135,7 @@ def open_request(
     if due < today:
         raise InvalidRequest("--due", f"the deadline {due:{_DAY}} has passed (today is {today:{_DAY}})")
     request = AdHocRequest(
-        id=_new_id(config, store, today),
+        id=request_id or _new_id(config, store, today),
         form_key=form_key,
         title=title,
         start=start,

@@ -102,6 +102,18 @@ class RequestQueries:
                 ),
             )  # fmt: skip
 
+    def update_request(self, request: AdHocRequest) -> None:
+        """An open request's title, dates, units and aliases as the control sheet now gives them."""
+        with self.transaction():
+            self.connection.execute(
+                "UPDATE ad_hoc_requests SET title = ?, start = ?, due = ?, units = ?, aliases = ? WHERE id = ?",
+                (
+                    request.title, request.start.isoformat(), request.due.isoformat(),
+                    json.dumps(request.units) if request.units is not None else None,
+                    json.dumps(request.aliases, ensure_ascii=False), request.id,
+                ),
+            )  # fmt: skip
+
     def cancel_request(self, request_id: str, today: dt.date) -> Cancelled:
         """Close an open request: its period is owed no more, so its last judgements go (status and
         the board stop showing it) and its queued emails are cancelled; what was sent stays sent."""

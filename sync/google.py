@@ -19,7 +19,7 @@ from google.auth.transport.requests import Request
 from gspread.exceptions import APIError
 from gspread.urls import DRIVE_FILES_API_V3_URL
 
-from rules.grids import Grid, SourceProblem, UnitGrids, match_tabs
+from rules.grids import MAX_ROWS, Grid, SourceProblem, UnitGrids, match_tabs
 from settings.schema import Config, Unit, spreadsheet_id
 from store import Store
 from sync.google_http import Clock, GaveUp, Lane, Sleep, account_index, build_lanes, describe, status_of
@@ -29,8 +29,9 @@ from sync.source import Check
 
 log = logging.getLogger(__name__)
 
-# Bounds every tab's read: far beyond any report form, small enough to cap a runaway sheet.
-READ_ROWS = 5000
+# Bounds every tab's read: far beyond any report form, small enough to cap a runaway sheet; one
+# row more than the core reads, so that it can tell the unit its tab is longer than that.
+READ_ROWS = MAX_ROWS + 1
 READ_BOUNDS = f"A1:ZZ{READ_ROWS}"
 VALUE_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
 TITLES_ONLY = {"fields": "sheets.properties.title"}
@@ -130,8 +131,8 @@ def _read_titles(lane: Lane, sheet_id: str, titles: Mapping[str, str], result: U
     # A fresh params dict per attempt: gspread writes "ranges" into the one it is given.
     body = lane.sheets_call(lambda: lane.http.values_batch_get(sheet_id, ranges, params=dict(VALUE_PARAMS)))
     for (tab, actual), grid in zip(titles.items(), grids_from_batch(body, len(ranges)), strict=True):
-        if len(grid) >= READ_ROWS:
-            log.warning("%s: tab %r reaches row %d; rows below it are not read", sheet_id, actual, READ_ROWS)
+        if len(grid) > MAX_ROWS:
+            log.info("%s: tab %r goes past row %d; rows below it are not read", sheet_id, actual, MAX_ROWS)
         result.grids[tab] = grid
         result.actual_titles[tab] = actual
 

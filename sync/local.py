@@ -1,11 +1,17 @@
 """The local source: one .xlsx workbook per unit in a folder, one tab per form.
 
 Read with python-calamine (about 0.3 ms per small workbook, against about 7 ms for openpyxl in
-read-only mode: 1 s rather than 23 s at 3,321 units).
+read-only mode: 1 s rather than 23 s at 3,321 units). The cells calamine reads as empty although they are
+not (a formula's error, a formula never computed) are found in the sheets' XML: about 0.14 ms more
+per workbook (0.45 s CPU at 3,321 units).
 """
 
 from __future__ import annotations
 
+import io
+import struct
+import zipfile
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -15,6 +21,7 @@ from rules.grids import SourceProblem, UnitGrids, match_tabs
 from settings.schema import Config, Unit
 from store import Store
 from sync.source import Check
+from sync.xlsx_cells import restore_hidden
 
 
 class LocalWorkbookSource:
@@ -44,7 +51,8 @@ class LocalWorkbookSource:
             result.problem = SourceProblem("no_workbook", {"file": unit.sheet})
             return result
         try:
-            workbook = CalamineWorkbook.from_path(str(path))
+            data = path.read_bytes()  # read once, for calamine and for the cells it cannot see
+            workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
             result.available_tabs = list(workbook.sheet_names)
             matched = match_tabs(tabs, result.available_tabs)
             for title in tabs:
@@ -54,7 +62,9 @@ class LocalWorkbookSource:
                 sheet = workbook.get_sheet_by_name(matched[title])
                 result.grids[title] = sheet.to_python(skip_empty_area=False)
                 result.actual_titles[title] = matched[title]
-        except (CalamineError, OSError, ValueError) as exc:
+            # Formula errors and formulas never computed, which calamine reads as empty cells.
+            restore_hidden(data, result.actual_titles, result.grids)
+        except (CalamineError, OSError, ValueError, KeyError, zipfile.BadZipFile, zlib.error, struct.error) as exc:
             result.grids.clear()
             result.problem = SourceProblem("unreadable_workbook", {"file": unit.sheet, "error": str(exc)})
         return result

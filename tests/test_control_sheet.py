@@ -251,3 +251,89 @@ def test_the_google_control_sheet_is_read_in_one_request_per_run(tmp_path, priva
     assert [r.kind for r in control_reads] == ["batch_get"]
     assert unchanged_reads == control_reads  # unchanged since: served from its stored read
     assert "952" in second.output or "due: 0 email(s)" in second.output
+
+
+REQUESTS_TAB = "Yêu cầu đột xuất"
+REQUEST_TITLE = "Báo cáo nhanh kết quả tuyên truyền Chuyên đề tháng 7/2023"
+
+
+def edit_requests(workbooks, *rows) -> None:
+    path = workbooks / CONTROL_WORKBOOK
+    book = openpyxl.load_workbook(path)
+    sheet = book[REQUESTS_TAB]
+    for number, row in rows:
+        for col, value in enumerate(row, start=1):
+            sheet.cell(number, col, value)
+    book.save(path)
+
+
+def status_of(path, period=None):
+    args = ["--config", str(path), "status", "--json"] + (["--period", period] if period else [])
+    return json.loads(CliRunner().invoke(cli, args).stdout)
+
+
+def test_a_request_row_emails_each_unit_once_then_reminders_follow(tmp_path, workbooks, smtp_server):
+    path = controlled_config(tmp_path, workbooks, smtp_server)
+    row = ["yc-07", "Báo cáo chuyên đề", REQUEST_TITLE, "20/07/2023", "31/07/2023", "941, 944", "Đột xuất 7/2023", ""]
+    edit_requests(workbooks, (2, row))
+
+    first = run_cli(path, SAMPLE_TODAY)
+    asked = [m for m in smtp_server.messages if m.subject.startswith("[Báo cáo đột xuất]")]
+    again = run_cli(path, "2023-07-21")
+    later = run_cli(path, "2023-07-24")  # 7 days before the deadline: the first reminder step
+
+    assert first.exit_code == 0, first.output
+    assert "control sheet: request yc-07 opened: " + REQUEST_TITLE + ", due 31/07/2023" in first.output
+    assert sorted(m.rcpt_tos[0] for m in asked) == ["hlhpn.mytu@example.vn", "hlhpn.tpsoctrang@example.vn"]
+    assert all("Đột xuất 7/2023" in m.text for m in asked)
+    assert again.exit_code == 0 and "opened" not in again.output
+    assert [m for m in smtp_server.messages if m.subject.startswith("[Báo cáo đột xuất]")] == asked
+    assert later.exit_code == 0, later.output
+    reminders = [m for m in smtp_server.messages if "Đột xuất 7/2023" in m.text and m not in asked]
+    assert {m.rcpt_tos[0] for m in reminders} == {"hlhpn.mytu@example.vn", "hlhpn.tpsoctrang@example.vn"}
+
+
+def test_editing_the_due_date_moves_the_deadline_and_hủy_cancels(tmp_path, workbooks):
+    path = controlled_config(tmp_path, workbooks)
+    row = ["yc-07", "topic_report", REQUEST_TITLE, "20/07/2023", "31/07/2023", "tất cả", "Đột xuất 7/2023", "đang mở"]
+    edit_requests(workbooks, (2, row))
+    assert run_cli(path, SAMPLE_TODAY).exit_code == 0
+    assert {r["deadline"] for r in status_of(path, "yc-07")["reports"]} == {"2023-07-31"}
+
+    edit_requests(workbooks, (2, [*row[:4], "07/08/2023", *row[5:]]))
+    moved = run_cli(path, "2023-07-21")
+    assert "control sheet: request yc-07 changed, due 31/07/2023 → 07/08/2023" in moved.output
+    assert {r["deadline"] for r in status_of(path, "yc-07")["reports"]} == {"2023-08-07"}
+
+    edit_requests(workbooks, (2, [*row[:4], "07/08/2023", *row[5:7], "hủy"]))
+    cancelled = run_cli(path, "2023-07-22")
+    assert "control sheet: request yc-07 cancelled" in cancelled.output
+    assert status_of(path, "yc-07")["reports"] == []
+
+
+def test_bad_request_rows_are_told_with_their_row_and_the_good_one_applies(tmp_path, workbooks):
+    path = controlled_config(tmp_path, workbooks)
+    good = ["", "Báo cáo chuyên đề", REQUEST_TITLE, "", "31/07/2023", "", "Đột xuất 7/2023", ""]
+    edit_requests(
+        workbooks,
+        (2, good),
+        (3, ["", "Biểu mẫu lạ", "Yêu cầu thử", "", "31/07/2023", "", "", ""]),
+        (4, ["", "topic_report", "Yêu cầu khác", "", "31/13/2023", "999", "", ""]),
+        (5, ["", "topic_report", "Yêu cầu cũ", "", "01/07/2023", "", "", ""]),
+    )
+
+    result = CliRunner().invoke(cli, ["--config", str(path), "check", "--today", SAMPLE_TODAY, "--json"])
+
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    kept = "; dòng này chưa được áp dụng"
+    assert shown["control"] == [
+        "Bảng điều khiển, trang «Yêu cầu đột xuất», dòng 3: biểu mẫu «Biểu mẫu lạ» không có trong hệ thống (chọn"
+        " trong danh sách: Báo cáo chuyên đề, Cam kết hằng tháng, Gương điển hình)" + kept,
+        "Bảng điều khiển, trang «Yêu cầu đột xuất», dòng 4: «Hạn nộp» phải là một ngày (ngày/tháng/năm), không phải"
+        " «31/13/2023»" + kept,
+        "Bảng điều khiển, trang «Yêu cầu đột xuất», dòng 4: đơn vị «999» không có trong danh sách đơn vị" + kept,
+        "Bảng điều khiển, trang «Yêu cầu đột xuất», dòng 5: hạn nộp 01/07/2023 đã qua" + kept,
+    ]
+    request_id = "yc-bao-cao-nhanh-ket-qua-tuyen-truyen"
+    assert {r["period"] for r in shown["reports"]} >= {request_id}

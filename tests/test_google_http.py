@@ -64,7 +64,7 @@ def test_retry_after_may_be_an_http_date():
 
 @given(st.text(min_size=1, max_size=40))
 def test_any_tab_title_survives_quoting(title):
-    assert parse_range(a1_range(title)) == (title, (5000, 702))
+    assert parse_range(a1_range(title)) == (title, (5001, 702))
 
 
 @given(st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_", min_size=1, max_size=60))
@@ -74,7 +74,7 @@ def test_a_spreadsheet_id_is_found_in_its_url_and_alone(sheet_id):
 
 
 def test_an_apostrophe_in_a_tab_title_is_escaped():
-    assert a1_range("Hội's tab") == "'Hội''s tab'!A1:ZZ5000"
+    assert a1_range("Hội's tab") == "'Hội''s tab'!A1:ZZ5001"
 
 
 @pytest.mark.parametrize(

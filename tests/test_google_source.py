@@ -105,7 +105,7 @@ def test_first_run_costs_one_token_one_listing_per_thousand_and_one_batch_per_sp
     fetched = fetch_all(config, source)
     assert google.fake.counts() == {"token": 1, "drive_list": math.ceil(count / 1000), "batch_get": count}
     first = google.fake.requests("batch_get")[0]
-    assert first.params["ranges"] == [f"'{REPORT}'!A1:ZZ5000", f"'{COMMITMENT}'!A1:ZZ5000"]
+    assert first.params["ranges"] == [f"'{REPORT}'!A1:ZZ5001", f"'{COMMITMENT}'!A1:ZZ5001"]
     assert first.params["valueRenderOption"] == ["UNFORMATTED_VALUE"]
     assert first.params["dateTimeRenderOption"] == ["SERIAL_NUMBER"]
     assert fetched["u0"].grids == {REPORT: GRID, COMMITMENT: [["Tháng"]]}

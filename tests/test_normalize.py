@@ -14,6 +14,8 @@ from vntext import (
     UnreadableValue,
     cell_ref,
     column_letter,
+    display_value,
+    error_value,
     fold,
     format_number,
     is_missing,
@@ -176,3 +178,35 @@ def test_cell_references():
     assert [column_letter(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
     assert cell_ref("Báo cáo", 6, 3) == "'Báo cáo'!D7"
     assert cell_ref("Chị Tư's", 0, 0) == "'Chị Tư''s'!A1"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (True, "TRUE"),
+        (False, "FALSE"),
+        (dt.datetime(2023, 6, 16), "16/06/2023"),
+        (dt.datetime(2023, 6, 16, 8, 30), "16/06/2023 08:30"),
+        (dt.date(2023, 6, 16), "16/06/2023"),
+        (3479.9999999999995, "3.480"),
+        (0.1 + 0.2, "0,3"),
+        (1500, "1.500"),
+        ("  a\u200b  b ", "a b"),
+        ("x" * 100, "x" * 59 + "…"),
+    ],
+)
+def test_a_value_is_quoted_as_the_clerk_sees_it(value, shown):
+    assert display_value(value) == shown
+
+
+@pytest.mark.parametrize("text", ["#REF!", "#DIV/0!", "#N/A", " #value! ", "#NAME?"])
+def test_a_formula_error_is_neither_a_value_nor_empty(text):
+    assert error_value(text) and not is_missing(text)
+    with pytest.raises(UnreadableValue) as raised:
+        parse_number(text)
+    assert raised.value.code == "formula_error"
+
+
+@pytest.mark.parametrize("text", ["\ufeffKỳ báo cáo", "Kỳ\u200b báo cáo", "Kỳ báo\u2060 cáo", "Kỳ\u00a0báo cáo"])
+def test_invisible_characters_fold_away(text):
+    assert fold(text) == fold("Kỳ báo cáo")

@@ -21,6 +21,18 @@ TONE_MARKS = {"\u0300": "1", "\u0301": "2", "\u0309": "3", "\u0303": "4", "\u032
 SHEETS_EPOCH = dt.date(1899, 12, 30)
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SPACE = re.compile(r"\s+", re.UNICODE)
+# Characters that show nothing: a byte-order mark left by a CSV import, zero-width spaces and
+# joiners, the word joiner, a soft hyphen. Text that looks right must compare and parse right.
+INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060\u00ad\u180e"
+_DROP_INVISIBLE = str.maketrans("", "", INVISIBLE)
+# Stored and shown text keeps the joiners, which hold emoji sequences (👩‍👧) together.
+_DROP_SHOWN_INVISIBLE = str.maketrans("", "", "\ufeff\u200b\u2060\u00ad\u180e")
+# What a spreadsheet shows in a cell whose formula failed; Google sends it as this text, a
+# workbook stores it as an error cell. Either way it is neither a value nor an empty cell.
+ERROR_VALUES = frozenset(
+    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#ERROR!", "#SPILL!", "#CALC!",
+     "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#PYTHON!"}
+)  # fmt: skip
 
 
 class UnreadableValue(ValueError):
@@ -33,12 +45,28 @@ class UnreadableValue(ValueError):
 
 
 def is_missing(value: Any) -> bool:
-    """Empty cells arrive as None, '' or whitespace depending on the source."""
+    """Empty cells arrive as None, '' or whitespace (or characters that show nothing)."""
     if value is None:
         return True
     if isinstance(value, float) and math.isnan(value):
         return True
-    return isinstance(value, str) and not value.strip()
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    return not text or (text[0] in INVISIBLE and not text.translate(_DROP_INVISIBLE).strip())
+
+
+def strip_invisible(text: str) -> str:
+    """``text`` without the characters that show nothing (byte-order mark, zero-width ones)."""
+    return text.translate(_DROP_INVISIBLE)
+
+
+def error_value(value: Any) -> str | None:
+    """The error a formula shows in this cell (#REF!, #DIV/0!, #N/A …), or None."""
+    if isinstance(value, str) and (value[:1] == "#" or (value[:1].isspace() and value.lstrip()[:1] == "#")):
+        text = value.strip().upper()
+        return text if text in ERROR_VALUES else None
+    return None
 
 
 def _fold_word(word: str) -> str:
@@ -55,7 +83,7 @@ def fold(text: str) -> str:
     NFC/NFD, letter case, runs of whitespace and old/new tone placement all fold to the same
     key, while words that differ in tone or vowel ("ma", "má", "mã") stay distinct.
     """
-    text = unicodedata.normalize("NFC", str(text)).casefold().strip()
+    text = unicodedata.normalize("NFC", str(text).translate(_DROP_INVISIBLE)).casefold().strip()
     text = _SPACE.sub(" ", text)
     return _WORD.sub(lambda m: _fold_word(m.group(0)), text)
 
@@ -63,7 +91,7 @@ def fold(text: str) -> str:
 @lru_cache(maxsize=65536)
 def ascii_fold(text: str) -> str:
     """Lower-case text with every diacritic removed (đ → d), for pattern matching only."""
-    decomposed = unicodedata.normalize("NFD", str(text).casefold())
+    decomposed = unicodedata.normalize("NFD", str(text).translate(_DROP_INVISIBLE).casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _SPACE.sub(" ", stripped.replace("đ", "d")).strip()
 
@@ -75,9 +103,10 @@ def vn_date(day: dt.date | None) -> str:
 
 def clean_text(value: Any) -> str:
     """Text as it should be stored and shown: NFC, trimmed, inner whitespace collapsed."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFC", str(value))).strip()
+    return _SPACE.sub(" ", unicodedata.normalize("NFC", str(value).translate(_DROP_SHOWN_INVISIBLE))).strip()
 
 
+MAX_NUMBER_TEXT = 64
 _CURRENCY = re.compile(r"\s*(đồng|đ|vnđ|vnd)\.?$", re.IGNORECASE)
 _GROUPED_DOT = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$")
 _GROUPED_SPACE = re.compile(r"^[+-]?[1-9]\d{0,2}( \d{3})+(,\d+)?$")
@@ -101,13 +130,21 @@ def parse_number(value: Any) -> Decimal:
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             raise UnreadableValue("not_a_number", value=value)
-        return Decimal(repr(value))
+        # What the spreadsheet shows: 15 significant digits, so 3479.9999999999995 is 3480.
+        return Decimal(f"{value:.15g}")
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise UnreadableValue("not_a_number", value=value)
         return value
     if not isinstance(value, str):
         raise UnreadableValue("not_a_number", value=value)
-    text = unicodedata.normalize("NFC", value).replace("\u00a0", " ").replace("\u202f", " ")
-    text = _CURRENCY.sub("", text.strip()).strip()
+    if error_value(value):
+        raise UnreadableValue("formula_error", value=value)
+    text = unicodedata.normalize("NFC", value.translate(_DROP_INVISIBLE)).replace("\u00a0", " ").replace("\u202f", " ")
+    text = text.strip()
+    if len(text) > MAX_NUMBER_TEXT:  # no number is this long; and the patterns below need not see it
+        raise UnreadableValue("not_a_number", value=value)
+    text = _CURRENCY.sub("", text).strip()
     if _AMBIGUOUS_COMMA.match(text):
         raise UnreadableValue("ambiguous_number", value=value)
     if _GROUPED_DOT.match(text):
@@ -139,7 +176,7 @@ def parse_percent(value: Any) -> Decimal:
     cell formatted as a percentage stores (0.85 shows as 85 %, 1 as 100 %; Google sends 1 as an
     integer, a workbook as 1.0), so it is scaled by 100. Text is always read as written.
     """
-    if isinstance(value, str) and value.strip().endswith("%"):
+    if isinstance(value, str) and value.strip().endswith("%") and not error_value(value):
         return parse_number(value.strip()[:-1])
     number = parse_number(value)
     if not isinstance(value, str) and 0 < number <= 1:
@@ -162,11 +199,13 @@ def parse_date(value: Any) -> dt.date:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if not 1 <= value < 2958466:  # 9999-12-31 is serial 2958465
+        if not 1 <= value < 2958466:  # 9999-12-31 is serial 2958465 (also refuses NaN)
             raise UnreadableValue("not_a_date", value=value)
         return SHEETS_EPOCH + dt.timedelta(days=int(value))
     if isinstance(value, str):
-        text = value.strip()
+        if error_value(value):
+            raise UnreadableValue("formula_error", value=value)
+        text = strip_invisible(value).strip()
         match = _DATE_DMY.match(text)
         try:
             if match:
@@ -197,21 +236,37 @@ def cell_ref(tab: str, row_index: int, col_index: int) -> str:
     return f"'{quoted}'!{column_letter(col_index)}{row_index + 1}"
 
 
+SHOWN_CHARACTERS = 60
+
+
 def display_value(value: Any) -> str:
-    """A raw cell value as a user would recognise it in a message."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return clean_text(value)[:60]
+    """A raw cell value as the clerk sees it in the spreadsheet: TRUE, 16/06/2023, 3.480, a long
+    text cut to its first 60 characters."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime):
+        return vn_date(value) + (value.strftime(" %H:%M") if value.time() != dt.time() else "")
+    if isinstance(value, dt.date):
+        return vn_date(value)
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    if isinstance(value, (int, float, Decimal)):
+        return format_number(value)
+    text = clean_text(value)
+    return text if len(text) <= SHOWN_CHARACTERS else text[: SHOWN_CHARACTERS - 1] + "…"
 
 
 def format_number(value: Any) -> str:
     """A number written the vi-VN way (1.500; 2,5); anything else as it reads."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return display_value(value)
     try:
         number = parse_number(value)
     except UnreadableValue:
-        return display_value(value)
+        # NaN and infinities as Python names them: no spreadsheet cell holds one.
+        return str(value) if isinstance(value, (float, Decimal)) else display_value(value)
     if number == number.to_integral_value():
         return f"{int(number):,}".replace(",", ".")
     text = f"{number:,f}".rstrip("0")
