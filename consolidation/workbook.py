@@ -25,6 +25,15 @@ from vntext import vn_date
 INDEX, NAME, STATUS, LONG_TEXT = "index", "name", "status", "long_text"
 NUMERIC_KINDS = frozenset({"integer", "number", "percent"})
 SHEET_NAME_LIMIT = 31  # Excel's; it also forbids []:*?/\ in a sheet's name
+# The fill of a status cell (RGB), in workbooks and the tabs written back into Google Sheets;
+# worded too: the status text is in the cell. A report not yet due has none.
+STATUS_FILLS = {
+    "complete_on_time": "C6EFCE",
+    "complete_late": "FFEB9C",
+    "incomplete": "F8CBAD",
+    "missing": "FFC7CE",
+    "unreadable": "D9D9D9",
+}
 
 
 # A summary sheet carries the status chart of each report when there are this few (not a digest's).

@@ -17,7 +17,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from consolidation.workbook import INDEX, LONG_TEXT, NAME, NUMERIC_KINDS, STATUS, Column, Table
+from consolidation.workbook import INDEX, LONG_TEXT, NAME, NUMERIC_KINDS, STATUS, STATUS_FILLS, Column, Table
 
 HEADER_ROW = 6  # under a title block of up to four lines and a blank one
 DATE_FORMAT = "dd/mm/yyyy"
@@ -28,13 +28,6 @@ PX_PER_WIDTH_UNIT = 7  # a column width unit (one character) is about 7 px
 PX_PER_ROW = 20  # a default row is 15 pt, 20 px
 ONE_PAGE_ROWS = 60  # a summary up to this long is fitted on one page, still legible
 LINE_HEIGHT = 15.0  # points, for an 11-point line
-STATUS_FILLS = {  # worded too: the status text is in the cell
-    "complete_on_time": "C6EFCE",
-    "complete_late": "FFEB9C",
-    "incomplete": "F8CBAD",
-    "missing": "FFC7CE",
-    "unreadable": "D9D9D9",
-}
 WIDTHS = {INDEX: (4, 5), NAME: (16, 30), STATUS: (12, 18), LONG_TEXT: (24, 45), "date": (11, 11)}
 
 _thin = Side(style="thin", color="808080")

@@ -8,10 +8,10 @@ digest's one table of units × outstanding reports. Every word comes from templa
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from consolidation.figures import Consolidation, Section, relevant_unit_findings
+from consolidation.finding_lines import finding_line
 from consolidation.names import period_name, period_short, short_unit_name
 from consolidation.texts import mail_text
 from delivery.schedule import PlannedEmail
@@ -31,34 +31,11 @@ COMPLETE = (COMPLETE_ON_TIME, COMPLETE_LATE)
 # Findings the weekly digest passes on to the office: a unit changed what it had delivered (or
 # what the office had approved).
 DIGEST_CHANGES = frozenset({"submitted_data_changed", "submitted_data_removed", "approved_data_changed"})
-_ROW = re.compile(r"[A-Z]+(\d+)$")
 
 
 def status_mark(status: str) -> str:
     """A status in words with a sign that survives a client dropping colour: "✖ Chưa nộp"."""
     return mail_text("status_marks", status)
-
-
-def finding_line(finding: Finding) -> str:
-    """A finding as a clerk looks for it: "Cột «…», dòng 7 (ô E7): còn trống; …".
-
-    The words a finding of templates/messages.yaml begins with when it names its cell
-    (mail.yaml: finding_lines.starts_*) give way to the column and row; a finding worded otherwise
-    keeps its words, its cell named without the tab (the email names the tab above it).
-    """
-    if not finding.cell:
-        return finding.message
-    local = finding.cell.rpartition("!")[2]
-    row = _ROW.match(local)
-    if row is None:
-        return finding.message
-    label = finding.field_label or ""
-    for prefix_key, line_key in (("starts_cell_and_column", "at_cell"), ("starts_cell", "at_row")):
-        prefix = mail_text("finding_lines", prefix_key, cell=finding.cell, label=label)
-        if finding.message.startswith(prefix):
-            problem = finding.message[len(prefix) :].strip()
-            return mail_text("finding_lines", line_key, label=label, row=row.group(1), cell=local, problem=problem)
-    return mail_text("finding_lines", "in_row", row=row.group(1), problem=finding.message.replace(finding.cell, local))
 
 
 def timing_short(deadline: dt.date, today: dt.date) -> str:

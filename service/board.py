@@ -278,13 +278,13 @@ def render_board(board: Board) -> str:
     return render("board.html", board=board)
 
 
-def write_atomically(path: Path, content: str) -> None:
+def write_atomically(path: Path, content: str | bytes) -> None:
     """``content`` as ``path``, whole or not at all: a reader never sees half a page."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(content)
+        with os.fdopen(handle, "wb") as out:
+            out.write(content.encode("utf-8") if isinstance(content, str) else content)
         os.chmod(name, 0o644)  # mkstemp makes it private; the board is for whoever may read the folder
         os.replace(name, path)
     except BaseException:

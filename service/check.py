@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from consolidation.names import period_short
+from consolidation.sheet_tables import feedback_tab_title, same_tab
 from errors import ConfigError
 from rules.judge import Memory, UnitReading, judge, owed_tabs, read_unit
 from rules.messages import status_text, text
@@ -68,10 +69,13 @@ def read_all(config: Config, source: Source, units: list[Unit], tabs: dict[str, 
     """Every unit's reading, in the order of ``units`` whatever order the source delivered them in
     (several accounts deliver as they finish); progress in the log, and on a terminal a bar."""
     readings = {}
+    own_tab = feedback_tab_title() if config.writeback.enabled and config.writeback.unit_feedback else None
     waiting = source.waiting_accounts if isinstance(source, CountsWaiting) else None
     progress = ReadProgress(len(units), waiting, bar=TerminalBar(len(units)) if progress_on_terminal() else None)
     try:
         for fetch in source.fetch(units, tabs):
+            if own_tab:  # the feedback tab the service writes is not one of the unit's tabs
+                fetch.available_tabs = [t for t in fetch.available_tabs if not same_tab(t, own_tab)]
             readings[fetch.unit_id] = read_unit(config, fetch)
             progress.advance()
     finally:

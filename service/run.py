@@ -33,6 +33,7 @@ from service.control import apply_control
 from service.logs import log_unit_problems
 from service.notices import delivery_notices
 from service.requests import open_request_ids, with_requests
+from service.writeback import WriteBackOutcome, write_back
 from settings.schema import Config
 from store import Store
 from store.ledger import CAP, FAILED, QUEUED, SENT, TEMPORARY, Decided, Entry
@@ -64,6 +65,7 @@ class RunOutcome:
     judgement: Judgement | None = field(default=None, repr=False)  # the day's, for the status board
     config: Config | None = field(default=None, repr=False)  # as the control spreadsheet made it
     control: list[str] = field(default_factory=list)  # what the control spreadsheet did
+    writeback: WriteBackOutcome | None = None  # what was written back into spreadsheets (config writeback)
 
     def summary(self) -> str:
         kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(self.due.items())) or "none"
@@ -93,6 +95,8 @@ class RunOutcome:
         lines += [f"  still queued since {_waited(since, self.today)}: {key}: {error}"
                   for key, since, error in self.waiting_errors]  # fmt: skip
         lines += [f"  given up after mail.max_attempts: {key}: {error}" for key, error in self.given_up]
+        if self.writeback is not None:
+            lines += self.writeback.lines()
         return "\n".join(lines)
 
 
@@ -193,6 +197,8 @@ def deliver(
             status = _record(config, today, entry, attempt, outgoing.subject, store, transport.name, outcome)
             if status == SENT and notices and (notices.addresses or notices.keys):
                 store.mark_reported(email.key, notices.addresses, notices.keys)
+            if status == SENT and notices and notices.writes:
+                store.mark_writes_reported(notices.writes, email.key)
     outcome.delivery_seconds = time.perf_counter() - started
 
 
@@ -269,6 +275,8 @@ def run_job(
     outcome.waiting_errors = [
         (e.key, e.first_day, e.last_error or "") for e in store.waiting() if e.queued_reason != CAP
     ]
+    if not dry_run:  # after the emails: a slow or failing write never holds them up
+        outcome.writeback = write_back(config, store, judgement, today)
     return outcome
 
 

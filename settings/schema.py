@@ -326,7 +326,9 @@ class Mail(Strict):
     daily_cap: int = Field(450, ge=1)
     digest_weekday: int = Field(0, ge=0, le=6, description="0 = Monday")
     catch_up_days: int = Field(
-        2, ge=0, le=31,
+        2,
+        ge=0,
+        le=31,
         description="a consolidated report or digest missed by cron still goes out this many sending days late;"
         " later, a period's report is folded into the next consolidated report that goes out",
     )
@@ -364,6 +366,31 @@ class Control(Strict):
     sheet: Line = Field(description="local: workbook file in the source folder; google: URL or ID")
 
 
+_URL_ID = re.compile(r"/spreadsheets/(?:u/\d+/)?d/([A-Za-z0-9_-]+)")
+_BARE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def spreadsheet_id(sheet: str) -> str | None:
+    """The spreadsheet ID in a ``sheet`` setting (a URL or a bare ID); None if there is none."""
+    found = _URL_ID.search(sheet)
+    if found:
+        return found.group(1)
+    sheet = sheet.strip()
+    return sheet if _BARE_ID.match(sheet) else None
+
+
+class WriteBack(Strict):
+    """What `run` writes back (off by default): the status tab of the office's spreadsheet and,
+    optionally, a feedback tab in each unit's own spreadsheet."""
+
+    enabled: bool = False
+    office_sheet: Line | None = Field(
+        None, description="google: URL or ID of the office's spreadsheet that gets the status tab"
+    )
+    office_workbook: Path | None = Field(None, description="local: the .xlsx file the same status table is written to")
+    unit_feedback: bool = Field(False, description="google: a feedback tab in each unit's spreadsheet")
+
+
 class Config(Strict):
     organisation: Organisation
     state_file: Path = Path("state/state.sqlite3")
@@ -379,6 +406,28 @@ class Config(Strict):
     mail: Mail = Mail()
     report: ReportDocument = ReportDocument()
     control: Control | None = None
+    writeback: WriteBack = WriteBack()
+
+    @model_validator(mode="after")
+    def _writeback_target(self) -> Config:
+        writeback = self.writeback
+        if not writeback.enabled:
+            return self
+        if self.source.kind == "google":
+            if writeback.office_sheet is None and not writeback.unit_feedback:
+                raise ValueError("writeback.office_sheet: needed when writeback is enabled (or set unit_feedback)")
+            if writeback.office_sheet is not None and spreadsheet_id(writeback.office_sheet) is None:
+                raise ValueError(f"writeback.office_sheet: {writeback.office_sheet!r} is not a spreadsheet URL or ID")
+            return self
+        if writeback.unit_feedback:
+            raise ValueError(
+                "writeback.unit_feedback: only for the Google source; the service never writes into units' workbooks"
+            )
+        if writeback.office_workbook is None:
+            raise ValueError("writeback.office_workbook: needed when writeback is enabled with the local source")
+        if writeback.office_workbook.suffix.lower() != ".xlsx":
+            raise ValueError(f"writeback.office_workbook: {writeback.office_workbook} must be an .xlsx file")
+        return self
 
     @model_validator(mode="after")
     def _cross_references(self) -> Config:

@@ -3,8 +3,9 @@
 It opens the file (refusing one that is not a database, or is damaged, and leaving it
 byte-for-byte untouched), brings the schema up to date, and is the only place that reads or
 writes runs, units seen, accepted reports and last judgements; the send ledger's queries are in
-store/ledger.py, those of snapshots and history in store/sheets.py and the office's reviews in
-store/reviews.py, on the same connection.
+store/ledger.py, those of snapshots and history in store/sheets.py, the office's reviews in
+store/reviews.py and what was written back into spreadsheets in store/writes.py, on the same
+connection.
 ``Store.scratch`` is the store of a dry run: an in-memory copy, so the run does everything a real
 one would and the file never changes.
 """
@@ -29,6 +30,7 @@ from store.requests import RequestQueries
 from store.reviews import ReviewQueries
 from store.schema import MIGRATIONS
 from store.sheets import SheetQueries
+from store.writes import WriteQueries
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 30_000
@@ -40,6 +42,7 @@ class UnitSeen:
     first_tried_on: dt.date
     first_read_on: dt.date | None
     unreadable_since: dt.date | None  # the first day of the current spell of failed reads
+    last_read_on: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ def _put_in_place(new: Path, path: Path) -> None:
             target.write(new.read_bytes())
 
 
-class Store(LedgerQueries, SheetQueries, RequestQueries, ReviewQueries):
+class Store(LedgerQueries, SheetQueries, RequestQueries, ReviewQueries, WriteQueries):
     """The state file for one run; use as a context manager, or call close()."""
 
     def __init__(self, connection: sqlite3.Connection, path: Path | None) -> None:
@@ -273,9 +276,12 @@ class Store(LedgerQueries, SheetQueries, RequestQueries, ReviewQueries):
     # --- units --------------------------------------------------------------------------------
     def units_seen(self) -> dict[str, UnitSeen]:
         rows = self.connection.execute(
-            "SELECT unit_id, first_tried_on, first_read_on, unreadable_since FROM units_seen"
+            "SELECT unit_id, first_tried_on, first_read_on, unreadable_since, last_read_on FROM units_seen"
         )
-        return {u: UnitSeen(_day(tried), _day(read), _day(since)) for u, tried, read, since in rows}  # type: ignore[arg-type]
+        return {
+            u: UnitSeen(_day(tried), _day(read), _day(since), _day(last))  # type: ignore[arg-type]
+            for u, tried, read, since, last in rows
+        }
 
     def record_units_seen(self, tried: Iterable[str], read: Iterable[str], today: dt.date) -> None:
         """The earliest day each unit was tried and read (a preview with a later --today never
@@ -289,9 +295,9 @@ class Store(LedgerQueries, SheetQueries, RequestQueries, ReviewQueries):
                 [(u, day) for u in tried],
             )
             self.connection.executemany(
-                "UPDATE units_seen SET first_read_on = min(coalesce(first_read_on, ?), ?), unreadable_since = NULL"
-                " WHERE unit_id = ?",
-                [(day, day, u) for u in read],
+                "UPDATE units_seen SET first_read_on = min(coalesce(first_read_on, ?), ?), unreadable_since = NULL,"
+                " last_read_on = max(coalesce(last_read_on, ?), ?) WHERE unit_id = ?",
+                [(day, day, day, day, u) for u in read],
             )
             self.connection.executemany(
                 "UPDATE units_seen SET unreadable_since = coalesce(unreadable_since, ?) WHERE unit_id = ?",

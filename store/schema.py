@@ -217,6 +217,31 @@ def _review_basis(connection: sqlite3.Connection) -> None:
     connection.execute("CREATE INDEX IF NOT EXISTS reviews_report ON reviews (unit_id, form_key, period_id, id)")
 
 
+def _write_back(connection: sqlite3.Connection) -> None:
+    """What `run` wrote back into spreadsheets (the office's status tab, each unit's feedback tab),
+    and the last day each unit's sheet was read, which the status tab shows."""
+    if "last_read_on" not in _columns(connection, "units_seen"):
+        connection.execute("ALTER TABLE units_seen ADD COLUMN last_read_on TEXT")
+        connection.execute("UPDATE units_seen SET last_read_on = first_read_on")
+    connection.execute(
+        """
+        CREATE TABLE IF NOT EXISTS sheet_writes (
+            tab TEXT NOT NULL,              -- status (the office's) | feedback (a unit's)
+            unit_id TEXT NOT NULL,          -- the unit of a feedback tab; '' for the office's
+            spreadsheet_id TEXT NOT NULL,
+            content_hash TEXT,              -- of what was last written there (NULL: never written)
+            written_on TEXT,
+            failed_since TEXT,              -- the first day of the current spell of failed writes
+            reason TEXT,                    -- permission | temporary | not_found | other
+            last_error TEXT,
+            account TEXT,                   -- the service account that tried
+            reported_in TEXT,               -- the consolidated report that told the office of the spell
+            PRIMARY KEY (tab, unit_id)
+        )
+        """
+    )
+
+
 # Append only: a migration once released is never edited, its number is the file's version.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _initial,
@@ -225,4 +250,5 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _control,
     _ad_hoc_request_details,
     _review_basis,
+    _write_back,
 ]

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import sqlite3
 import time
-import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,9 +20,9 @@ from gspread.exceptions import APIError
 from gspread.urls import DRIVE_FILES_API_V3_URL
 
 from rules.grids import MAX_ROWS, Grid, SourceProblem, UnitGrids, match_tabs
-from settings.schema import Config, Unit
+from settings.schema import Config, Unit, spreadsheet_id
 from store import Store
-from sync.google_http import Clock, GaveUp, Lane, Sleep, build_lanes, describe, status_of
+from sync.google_http import Clock, GaveUp, Lane, Sleep, account_index, build_lanes, describe, status_of
 from sync.lanes import LaneReads, WorkerScope
 from sync.snapshots import FileVersion, SnapshotStore, fetch_file_versions
 from sync.source import Check
@@ -40,18 +38,6 @@ TITLES_ONLY = {"fields": "sheets.properties.title"}
 # After this many units of one account in a row give up on 429, its quota is spent for this run:
 # the rest of its units are reported unreadable at once rather than each waiting out the bound.
 QUOTA_STRIKES = 3
-
-_URL_ID = re.compile(r"/spreadsheets/(?:u/\d+/)?d/([A-Za-z0-9_-]+)")
-_BARE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-def spreadsheet_id(sheet: str) -> str | None:
-    """The spreadsheet ID in a unit's ``sheet`` (a URL or a bare ID); None if there is none."""
-    found = _URL_ID.search(sheet)
-    if found:
-        return found.group(1)
-    sheet = sheet.strip()
-    return sheet if _BARE_ID.match(sheet) else None
 
 
 def a1_range(title: str) -> str:
@@ -264,7 +250,7 @@ class GoogleSheetsSource:
     def lane_index(self, unit: Unit) -> int:
         """The account that reads ``unit``: fixed by its id, so adding a unit or running one unit
         alone never moves a sheet to an account it was not shared with."""
-        return zlib.crc32(unit.id.encode("utf-8")) % len(self.lanes)
+        return account_index(unit.id, len(self.lanes))
 
     def lane_for(self, unit: Unit) -> Lane:
         return self.lanes[self.lane_index(unit)]

@@ -11,6 +11,7 @@ import os
 import re
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -264,6 +265,12 @@ class RetryPolicy:
         except tenacity.RetryError as err:
             last = err.last_attempt
             raise GaveUp(last.exception(), last.attempt_number, self.clock() - start) from last.exception()
+
+
+def account_index(unit_id: str, accounts: int) -> int:
+    """Which of ``accounts`` service accounts reads (and writes) a unit: fixed by its id, so adding a
+    unit or running one unit alone never moves a sheet to an account it was not shared with."""
+    return zlib.crc32(unit_id.encode("utf-8")) % accounts
 
 
 @dataclass
