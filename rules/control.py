@@ -435,3 +435,80 @@ def _find(grid: Grid, names: Mapping[str, Sequence[str]], required: str) -> tupl
         if required in columns:
             return index, columns
     return None
+
+
+# --- «Duyệt báo cáo» ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReviewRow:
+    """A decision as the office wrote it; ``key`` says whether it was applied already."""
+
+    row: int
+    unit_id: str
+    form_key: str
+    period_id: str
+    decision: str  # REVIEW_ACCEPTED | REVIEW_RETURNED
+    comment: str
+
+    @property
+    def key(self) -> str:
+        return "|".join((self.unit_id, self.form_key, self.period_id, self.decision, fold(self.comment)))
+
+
+def review_problem(code: str, **details: Any) -> str:
+    return control_texts()["review_problems"][code].format(**details)
+
+
+def parse_reviews(grid: Grid | None, config: Config) -> tuple[list[ReviewRow], list[ControlProblem]]:
+    """The «Duyệt báo cáo» tab's rows, each checked; ``config`` with the open requests, so their
+    periods can be named too."""
+    from rules.calendar import parse_period, period_by_id
+    from rules.judge import owed_forms
+    from rules.model import REVIEW_ACCEPTED, REVIEW_RETURNED
+
+    texts = control_texts()
+    tab = tab_name("reviews")
+    names = texts["review_columns"]
+    labels = {key: options[0] for key, options in names.items()}
+    header = _find(grid or [], names, "decision")
+    if header is None:
+        return [], []
+    head, columns = header
+    forms = {fold(f.key): f for f in config.forms} | {fold(f.tab): f for f in config.forms}
+    units = {u.id: u for u in config.units}
+    decisions = {REVIEW_ACCEPTED: [texts["decisions"]["accept"], "duyet", "accept"],
+                 REVIEW_RETURNED: [texts["decisions"]["return"], "tra lai", "return"]}  # fmt: skip
+    rows: list[ReviewRow] = []
+    problems: list[ControlProblem] = []
+    for index in range(head + 1, len(grid or [])):
+        raw = (grid or [])[index]
+        text = {key: _text(raw[col]) if col < len(raw) else "" for key, col in columns.items()}
+        if not any(text.values()):
+            continue
+        number, wrong = index + 1, []
+        for key in ("unit", "form", "period", "decision"):
+            if not text.get(key):
+                wrong.append(review_problem("missing", column=labels[key]))
+        unit = units.get(text.get("unit", ""))
+        if text.get("unit") and unit is None:
+            wrong.append(review_problem("bad_unit", value=text["unit"]))
+        form = forms.get(fold(text.get("form", ""))) if text.get("form") else None
+        if text.get("form") and form is None:
+            wrong.append(review_problem("bad_form", value=text["form"], forms=", ".join(f.tab for f in config.forms)))
+        period = None
+        if text.get("period"):
+            period = period_by_id(text["period"], config.calendar) or parse_period(text["period"], config.calendar)
+            if period is None:
+                wrong.append(review_problem("bad_period", value=text["period"]))
+        if unit and form and period and not {period.type, period.id} & set(owed_forms(config, unit).get(form.key, [])):
+            wrong.append(review_problem("not_owed", unit=unit.id, form=form.tab, period=period.label))
+        decision = _choice(text["decision"], decisions) if text.get("decision") else None
+        if text.get("decision") and decision is None:
+            wrong.append(review_problem("bad_decision", column=labels["decision"], value=text["decision"]))
+        if decision == REVIEW_RETURNED and not text.get("comment"):
+            wrong.append(review_problem("no_comment", column=labels["comment"]))
+        if wrong:
+            problems += [ControlProblem(tab, number, f"{p}; {problem_text('kept')}") for p in wrong]
+            continue
+        assert unit is not None and form is not None and period is not None and decision is not None
+        rows.append(ReviewRow(number, unit.id, form.key, period.id, decision, text.get("comment", "")))
+    return rows, problems

@@ -16,17 +16,20 @@ from errors import ConfigError, SourceError
 from rules.control import (
     ControlProblem,
     RequestRow,
+    ReviewRow,
     UnitRows,
     control_texts,
     merge_units,
     parse_requests,
+    parse_reviews,
     parse_units,
     problem_text,
     request_problem,
+    review_problem,
     tab_name,
 )
 from rules.grids import UnitGrids
-from service.requests import InvalidRequest, open_request
+from service.requests import InvalidRequest, open_request, with_requests
 from settings.schema import Config, Unit
 from store import Store
 from sync.factory import build_source
@@ -38,6 +41,7 @@ log = logging.getLogger(__name__)
 CONTROL_ID = "control-sheet"  # how the control spreadsheet is fetched: as a unit of its own
 UNITS = "units"
 REQUESTS = "requests"
+REVIEWS = "reviews"
 
 
 @dataclass
@@ -81,7 +85,7 @@ def control_unit(config: Config) -> Unit:
 
 def read_control(config: Config, source: Source) -> UnitGrids:
     """The control spreadsheet's tabs in one read."""
-    tabs = [tab_name(UNITS), tab_name(REQUESTS)]
+    tabs = [tab_name(UNITS), tab_name(REQUESTS), tab_name(REVIEWS)]
     [grids] = source.fetch([control_unit(config)], {CONTROL_ID: tabs})
     return grids
 
@@ -124,8 +128,10 @@ def apply_control(
     applied = merge_units(config, rows, previous) if rows.applied else before  # no tab: keep what was applied
     requests, problems = parse_requests(grids.grids.get(tab_name(REQUESTS)), applied)
     done, refused = apply_requests(applied, store, today, requests)
-    outcome = _outcome(before, applied, rows.problems + problems + refused, None)
-    outcome.requests = done
+    reviews, review_problems = parse_reviews(grids.grids.get(tab_name(REVIEWS)), with_requests(applied, store))
+    decided, waiting = apply_reviews(store, today, reviews)
+    outcome = _outcome(before, applied, rows.problems + problems + refused + review_problems + waiting, None)
+    outcome.requests = done + decided
     if not rows.applied:
         return outcome
     if record:
@@ -138,6 +144,29 @@ def apply_control(
                     keep.off.append(unit_id)
         store.save_control_applied(UNITS, keep.as_json(), today)
     return outcome
+
+
+def apply_reviews(store: Store, today: dt.date, rows: list[ReviewRow]) -> tuple[list[str], list[ControlProblem]]:
+    """Record each decision not applied before (the store keeps which were), as `review` does.
+    A report the service has not read yet waits, told, and is applied once it has been."""
+    saved = store.control_applied(REVIEWS)
+    applied = set(saved[0]) if saved else set()
+    done: list[str] = []
+    waiting: list[ControlProblem] = []
+    for row in rows:
+        if row.key in applied:
+            continue
+        basis = store.report_rows(row.unit_id, row.form_key, row.period_id)
+        if not basis:
+            waiting.append(ControlProblem(tab_name(REVIEWS), row.row, review_problem("not_read")))
+            continue
+        store.record_review(row.unit_id, row.form_key, row.period_id, row.decision, row.comment.strip(), today,
+                            basis, source="control")  # fmt: skip
+        applied.add(row.key)
+        done.append(f"review {row.unit_id} {row.form_key} {row.period_id}: {row.decision}")
+    if done:
+        store.save_control_applied(REVIEWS, sorted(applied), today)
+    return done, waiting
 
 
 def _refusal(row: RequestRow, exc: InvalidRequest) -> ControlProblem:

@@ -337,3 +337,71 @@ def test_bad_request_rows_are_told_with_their_row_and_the_good_one_applies(tmp_p
     ]
     request_id = "yc-bao-cao-nhanh-ket-qua-tuyen-truyen"
     assert {r["period"] for r in shown["reports"]} >= {request_id}
+
+
+REVIEWS_TAB = "Duyệt báo cáo"
+COMMENT = "Số lượt HVPN tham dự chưa khớp với biên bản"
+
+
+def edit_reviews(workbooks, *rows) -> None:
+    path = workbooks / CONTROL_WORKBOOK
+    book = openpyxl.load_workbook(path)
+    sheet = book[REVIEWS_TAB]
+    for number, row in rows:
+        for col, value in enumerate(row, start=1):
+            sheet.cell(number, col, value)
+    book.save(path)
+
+
+def test_a_review_row_is_applied_once_across_reruns(tmp_path, workbooks, smtp_server):
+    path = controlled_config(tmp_path, workbooks, smtp_server)
+    assert run_cli(path, "2023-07-19").exit_code == 0  # the service reads 941's half-year report
+    edit_reviews(workbooks, (2, ["941", "Báo cáo chuyên đề", "6 tháng đầu năm 2023", "trả lại", COMMENT]))
+
+    first = run_cli(path, SAMPLE_TODAY)
+    second = run_cli(path, "2023-07-21")
+
+    assert first.exit_code == 0, first.output
+    assert "control sheet: review 941 topic_report 2023-H1: returned" in first.output
+    assert "review 941" not in second.output
+    returned = [m for m in smtp_server.messages if m.subject.startswith("[Trả lại báo cáo]")]
+    assert len(returned) == 1 and COMMENT in returned[0].text
+    assert returned[0].rcpt_tos[0] == "hlhpn.tpsoctrang@example.vn"
+    report = next(r for r in status_of(path, "2023-H1")["reports"] if r["unit_id"] == "941"
+                  and r["form"] == "topic_report")  # fmt: skip
+    assert report["status"] == "incomplete"
+    with Store.open(tmp_path / "state.sqlite3") as store:
+        decided = store.latest_reviews()
+    assert [(k, r.decision, r.comment) for k, r in decided.items()] == [
+        (("941", "topic_report", "2023-H1"), "returned", COMMENT)
+    ]
+
+
+def test_bad_review_rows_are_told_and_a_report_not_yet_read_waits(tmp_path, workbooks):
+    path = controlled_config(tmp_path, workbooks)
+    edit_reviews(
+        workbooks,
+        (2, ["999", "Báo cáo chuyên đề", "6 tháng đầu năm 2023", "duyệt", ""]),
+        (3, ["941", "Báo cáo chuyên đề", "Quý 2/2023", "duyệt", ""]),
+        (4, ["941", "Báo cáo chuyên đề", "2023-H1", "trả lại", ""]),
+        (5, ["942", "topic_report", "2023-H1", "xem lại", ""]),
+        (6, ["943", "topic_report", "2023-H1", "duyệt", ""]),
+    )
+
+    result = CliRunner().invoke(cli, ["--config", str(path), "check", "--today", SAMPLE_TODAY, "--json"])
+
+    assert result.exit_code == 0, result.output
+    prefix, kept = "Bảng điều khiển, trang «Duyệt báo cáo», dòng ", "; dòng này chưa được áp dụng"
+    assert json.loads(result.stdout)["control"] == [
+        prefix + "2: đơn vị «999» không có trong danh sách đơn vị" + kept,
+        prefix + "3: không nhận ra kỳ «Quý 2/2023» (ghi như đơn vị ghi, ví dụ «6 tháng đầu năm 2023», «Tháng 7/2023»)"
+        + kept,
+        prefix + "4: trả lại báo cáo thì phải ghi «Ý kiến» để đơn vị biết cần sửa gì" + kept,
+        prefix + "5: «Duyệt / trả lại» phải ghi «duyệt» hoặc «trả lại», không phải «xem lại»" + kept,
+        # 943's report had not been read when the control sheet was: applied on the next run.
+        prefix + "6: hệ thống chưa đọc được báo cáo này của đơn vị; dòng sẽ được áp dụng khi đơn vị đã nhập báo cáo",
+    ]
+    again = CliRunner().invoke(cli, ["--config", str(path), "check", "--today", SAMPLE_TODAY, "--json"])
+    assert len(json.loads(again.stdout)["control"]) == 4
+    with Store.open(tmp_path / "state.sqlite3") as store:
+        assert list(store.latest_reviews()) == [("943", "topic_report", "2023-H1")]
