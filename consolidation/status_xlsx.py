@@ -18,11 +18,24 @@ from consolidation.xlsx import BORDER, DATE_FORMAT, TOP
 PX_PER_WIDTH_UNIT = 7
 
 
-def table_workbook(table: SheetTable) -> bytes:
-    """The bytes of a workbook whose one sheet shows ``table``; a link opens its address."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = table.title[:31]
+def table_workbook(table: SheetTable, existing: bytes | None = None) -> bytes:
+    """The bytes of a workbook whose sheet ``table.title`` shows ``table``; a link opens its address.
+
+    ``existing`` (a workbook's bytes, such as the office's control workbook) keeps its other sheets:
+    only that one sheet is replaced, in its place. Raises what openpyxl raises for bytes it cannot read."""
+    title = table.title[:31]
+    if existing is None:
+        book = Workbook()
+        sheet = book.active
+        sheet.title = title
+    else:
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(existing))
+        place = book.sheetnames.index(title) if title in book.sheetnames else len(book.sheetnames)
+        if title in book.sheetnames:
+            book.remove(book[title])
+        sheet = book.create_sheet(title, place)
     for r, row in enumerate(table.rows, start=1):
         for c, item in enumerate(row, start=1):
             cell = sheet.cell(row=r, column=c, value=item.value)

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -95,7 +96,15 @@ def _write_workbook(
     folder = source.folder.resolve()
     table = status_table(config, judgement, _last_read(store), lambda unit: (folder / unit.sheet).as_uri())
     try:
-        write_atomically(path, table_workbook(table))
+        # A workbook already there (the control workbook, say) keeps its other sheets.
+        existing = path.read_bytes() if path.is_file() else None
+        content = table_workbook(table, existing)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        log.warning("the status workbook %s could not be opened, so it was not rewritten: %s", path, exc)
+        outcome.failed.append(f"{path}: cannot be opened ({exc})")
+        return
+    try:
+        write_atomically(path, content)
     except OSError as exc:
         log.warning("the status workbook could not be written to %s: %s", path, exc)
         outcome.failed.append(f"{path}: {exc}")

@@ -405,3 +405,21 @@ def test_bad_review_rows_are_told_and_a_report_not_yet_read_waits(tmp_path, work
     assert len(json.loads(again.stdout)["control"]) == 4
     with Store.open(tmp_path / "state.sqlite3") as store:
         assert list(store.latest_reviews()) == [("943", "topic_report", "2023-H1")]
+
+
+def test_the_status_tab_can_be_written_into_the_control_workbook_keeping_its_tabs(tmp_path, workbooks):
+    path = controlled_config(tmp_path, workbooks)
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["writeback"] = {"enabled": True, "office_workbook": str(workbooks / CONTROL_WORKBOOK)}
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    edit_units(workbooks, lambda sheet: sheet.append(NEW_UNIT))
+
+    first = run_cli(path, SAMPLE_TODAY)
+    second = run_cli(path, "2023-07-21")
+
+    assert (first.exit_code, second.exit_code) == (0, 0), first.output + second.output
+    book = openpyxl.load_workbook(workbooks / CONTROL_WORKBOOK)
+    assert book.sheetnames == [UNITS_TAB, REQUESTS_TAB, REVIEWS_TAB, "Hướng dẫn", "Tình trạng báo cáo"]
+    assert book[UNITS_TAB].max_row == 14  # the clerk's rows, the new unit's included, are untouched
+    codes = [str(row[0].value) for row in book["Tình trạng báo cáo"].iter_rows() if row[0].value]
+    assert "952" in codes and "941" in codes
