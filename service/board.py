@@ -215,9 +215,12 @@ def _rates(config: Config, reports: list[ReportRow]) -> dict[str, list[Rate]]:
 def _units(
     config: Config, reports: list[ReportRow], seen: dict[str, UnitSeen], findings: dict[str, list[str]]
 ) -> list[UnitLine]:
+    by_unit: dict[str, list[ReportRow]] = defaultdict(list)
+    for report in reports:
+        by_unit[report.unit_id].append(report)
     lines = []
     for unit in config.units:
-        mine = [r for r in reports if r.unit_id == unit.id]
+        mine = by_unit.get(unit.id, [])
         last = max((r.judged_on for r in mine), default=None)
         latest = [r for r in mine if r.judged_on == last]
         unit_seen = seen.get(unit.id)
