@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 
@@ -171,15 +172,17 @@ class Rule(Strict):
         self._names = tuple(dict.fromkeys(self._left.names + self._right.names))
         return self
 
-    @property
+    # Cached on the instance: a private attribute is looked up through pydantic's __getattr__,
+    # and rule evaluation reads these for every record of every unit.
+    @cached_property
     def left_expression(self) -> Expression:
         return self._left
 
-    @property
+    @cached_property
     def right_expression(self) -> Expression:
         return self._right
 
-    @property
+    @cached_property
     def names(self) -> tuple[str, ...]:
         return self._names
 
@@ -323,7 +326,9 @@ class Mail(Strict):
     daily_cap: int = Field(450, ge=1)
     digest_weekday: int = Field(0, ge=0, le=6, description="0 = Monday")
     catch_up_days: int = Field(
-        2, ge=0, le=31,
+        2,
+        ge=0,
+        le=31,
         description="a consolidated report or digest missed by cron still goes out this many sending days late;"
         " later, a period's report is folded into the next consolidated report that goes out",
     )
@@ -415,7 +420,14 @@ class Config(Strict):
         return next(u for u in self.units if u.id == unit_id)
 
     def rules_for(self, form_key: str) -> list[Rule]:
-        return [r for r in self.rules if r.form == form_key]
+        """The rules of one form, indexed once per list of rules (asked for every record judged)."""
+        index = self.__dict__.get("_rules_by_form")
+        if index is None or index[0] is not self.rules:
+            by_form: dict[str, list[Rule]] = {}
+            for rule in self.rules:
+                by_form.setdefault(rule.form, []).append(rule)
+            index = self.__dict__["_rules_by_form"] = (self.rules, by_form)
+        return list(index[1].get(form_key, ()))
 
 
 def union_members(model: type[BaseModel], field: str) -> dict[str, type[BaseModel]]:
