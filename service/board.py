@@ -8,11 +8,13 @@ import logging
 import os
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from consolidation.names import period_short, short_unit_name
-from consolidation.texts import render
+from consolidation.texts import environment, render
 from rules.model import (
     COMPLETE_LATE,
     COMPLETE_ON_TIME,
@@ -28,6 +30,9 @@ from service.status import calendar_periods, catalogue_word, status_word
 from settings.schema import Config
 from store import ReportRow, Store, UnitSeen
 from store.ledger import CAP, Entry
+
+if TYPE_CHECKING:
+    from markupsafe import Markup
 
 log = logging.getLogger(__name__)
 
@@ -278,7 +283,23 @@ def gather_board(config: Config, store: Store, findings: dict[str, list[str]] | 
 
 
 def render_board(board: Board) -> str:
-    return render("board.html", board=board)
+    return render("board.html", board=board, board_cell=_cell_renderer())
+
+
+def _cell_renderer() -> Callable[[Cell, Column, dict[str, str]], Markup]:
+    """``board_cell`` for board.html: each distinct cell rendered once (most of 40,000 are alike)."""
+    from markupsafe import Markup
+
+    template = environment().get_template("_board_cell.html")
+    rendered: dict[tuple[Cell, str], Markup] = {}
+
+    def board_cell(cell: Cell, column: Column, symbols: dict[str, str]) -> Markup:
+        key = (cell, column.label)
+        if key not in rendered:
+            rendered[key] = Markup(template.render(cell=cell, column=column, symbols=symbols))
+        return rendered[key]
+
+    return board_cell
 
 
 def write_atomically(path: Path, content: str) -> None:
