@@ -265,7 +265,8 @@ def _sheet(
         elif unit.scenario == "invalid" and rng.random() < 0.5:
             row["commitments_written"] = row["officials_total"] + rng.randint(1, 5)  # a high rule broken
         elif unit.scenario == "invalid":
-            row["officials_total"] = rng.choice(["mười hai", "12,000", "#N/A", "khoảng 10"])
+            # Not "#N/A": openpyxl would write an error cell, which a workbook and Google read apart.
+            row["officials_total"] = rng.choice(["mười hai", "12,000", "không rõ", "khoảng 10"])
         else:
             rows[form_key].remove(row)
     for form_key, lines in rows.items():
