@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from rules.calendar import parse_period
@@ -94,11 +95,17 @@ def read_value(spec: FormField, raw: Any) -> Any:
                 return choice
         raise UnreadableValue("not_a_choice")
     value = _PARSERS[spec.type](raw)
-    if spec.min is not None and value < Decimal(str(spec.min)):
+    if spec.min is not None and value < _bound(spec.min):
         raise UnreadableValue("below_min")
-    if spec.max is not None and value > Decimal(str(spec.max)):
+    if spec.max is not None and value > _bound(spec.max):
         raise UnreadableValue("above_max")
     return value
+
+
+@lru_cache(maxsize=256)
+def _bound(limit: float) -> Decimal:
+    """A field's min or max as the Decimal it is written as (asked for every cell)."""
+    return Decimal(str(limit))
 
 
 def _header_columns(
