@@ -10,6 +10,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from markupsafe import Markup
 
 log = logging.getLogger(__name__)
+# The catalogue is read once per process, and the grid asks for a word for each of its cells.
+_status_word = lru_cache(maxsize=64)(status_word)
 
 SUBMITTED = (COMPLETE_ON_TIME, COMPLETE_LATE, INCOMPLETE)  # as rules.judge.summarise counts them
 LEGEND = (COMPLETE_ON_TIME, COMPLETE_LATE, INCOMPLETE, MISSING, UNREADABLE, NOT_YET_DUE)  # best first
@@ -195,7 +198,7 @@ def _grids(config: Config, reports: list[ReportRow], reminders: dict[tuple[str, 
 
 def _cell(report: ReportRow, reminders: dict[tuple[str, str, str], int]) -> Cell:
     sent = reminders.get((report.unit_id, report.form_key, report.period_id), 0)
-    return Cell(report.status, status_word(report.status), report.submitted_on, sent, report.sheet_read)
+    return Cell(report.status, _status_word(report.status), report.submitted_on, sent, report.sheet_read)
 
 
 def _rates(config: Config, reports: list[ReportRow]) -> dict[str, list[Rate]]:

@@ -8,7 +8,6 @@ import json
 import shutil
 import sys
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +98,6 @@ def status_as_dict(config: Config, view: StatusView) -> dict[str, Any]:
     }
 
 
-@lru_cache(maxsize=64)  # the catalogue is read once per process; the board asks for every cell
 def status_word(status: str) -> str:
     """The short Vietnamese word for ``status``; a status this version has no word for shows as is."""
     try:
