@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import io
 import logging
 import sys
@@ -440,4 +441,9 @@ def backup(config: Config, destination: str) -> None:
 
 
 if __name__ == "__main__":
+    # A command builds hundreds of thousands of objects that live until it ends (every unit's cells,
+    # records and findings). With the default threshold (700) the collector rescans them over and
+    # over: a third of `check`'s CPU at 3,321 units. What is loaded by now stays for good too.
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
     sys.exit(cli())

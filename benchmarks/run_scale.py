@@ -2,8 +2,9 @@
 
 Each figure is a separate `python main.py` process of the repository named (so an older commit,
 checked out in a worktree, is measured the same way): `check` and `run --dry-run` on the sample
-day for N units (copies of the sample workbooks, as check_scale.py makes them), each on a fresh
-state file, and `run` on a one-unit config a second time the same day: everything due went out in the first.
+day for N units (benchmarks/generate.py's synthetic units, made once by this repository for all),
+each on a fresh state file, and `run` on a one-unit config a second time the same day: everything
+due went out in the first. For every size at once, with the floor, see benchmarks/scale.py.
 Prints a table, one column per repository; asserts nothing.
 
     python benchmarks/run_scale.py [--units 3321] [--repeat 3] [REPO ...]
@@ -25,57 +26,24 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 HERE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(HERE))
+
+from benchmarks.generate import Shares, synthetic, write_local  # noqa: E402
+from benchmarks.scale import ALL_ON_TIME  # noqa: E402
+
 TODAY = "2023-07-20"
 
 
-def scaled_config(repo: Path, size: int, folder: Path) -> Path:
-    """config.yaml of ``repo`` for ``size`` units, each a copy of a sample workbook, under ``folder``."""
-    raw = yaml.safe_load((repo / "config.yaml").read_text(encoding="utf-8"))
-    samples_dir = repo / raw["source"]["folder"]
-    samples = [u for u in raw["units"] if (samples_dir / u["sheet"]).exists()]
-    books = folder / "workbooks"
-    books.mkdir(parents=True, exist_ok=True)
-    units = []
-    for i in range(size):
-        template = samples[i % len(samples)]
-        sheet = f"u{i:05d}.xlsx"
-        shutil.copyfile(samples_dir / template["sheet"], books / sheet)
-        units.append({**template, "id": f"U{i:05d}", "sheet": sheet})
-    raw["units"] = units
-    raw["source"] = {"kind": "local", "folder": str(books)}
-    for request in raw["calendar"].get("ad_hoc", []):
-        request.pop("units", None)  # every unit owes it
-    return write(raw, folder)
-
-
-def one_unit_config(repo: Path, folder: Path) -> Path:
-    raw = yaml.safe_load((repo / "config.yaml").read_text(encoding="utf-8"))
-    raw["source"]["folder"] = str(repo / raw["source"]["folder"])
-    raw["units"] = [u for u in raw["units"] if u["id"] == "944"]
-    for request in raw["calendar"].get("ad_hoc", []):
-        request["units"] = [u for u in request.get("units") or [] if u == "944"]
-    folder.mkdir(parents=True, exist_ok=True)
-    return write(raw, folder)
-
-
-def write(raw: dict, folder: Path) -> Path:
-    raw["state_file"] = str(folder / "state.sqlite3")
-    raw["log_file"] = None
-    raw["mail"]["delivery"] = {"transport": "outbox", "folder": str(folder / "outbox")}
-    path = folder / "config.yaml"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
+def scaled_config(size: int, folder: Path) -> Path:
+    """config.yaml of ``size`` synthetic units, with their workbooks, under ``folder``."""
+    return write_local(synthetic(size, shares=Shares() if size > 1 else ALL_ON_TIME), folder)
 
 
 def fresh(config: Path) -> None:
-    """No state file and no outbox: every run measured starts from nothing."""
-    folder = config.parent
-    for path in folder.glob("state.sqlite3*"):
-        path.unlink()
-    shutil.rmtree(folder / "outbox", ignore_errors=True)
+    """No state file, board, log or outbox: every run measured starts from nothing."""
+    for name in ("state", "board", "log", "outbox"):
+        shutil.rmtree(config.parent / name, ignore_errors=True)
 
 
 def cli(repo: Path, config: Path, *args: str, python_args: tuple[str, ...] = ()) -> tuple[float, float, str]:
@@ -105,11 +73,9 @@ def heaviest_imports(stderr: str, count: int = 4) -> str:
     return ", ".join(f"{name} {us / 1000:.0f}" for us, name in sorted(costs, reverse=True)[:count])
 
 
-def measure(repo: Path, units: int, repeat: int, tmp: Path) -> dict[str, str]:
-    small = one_unit_config(repo, tmp / "small")
+def measure(repo: Path, small: Path, big: Path, units: int, repeat: int) -> dict[str, str]:
     fresh(small)
     cli(repo, small, "run", "--today", TODAY)  # sends what is due; also compiles every module once
-    big = scaled_config(repo, units, tmp / "scale")
     check_cpu = dry_cpu = float("inf")
     for _ in range(repeat):
         fresh(big)
@@ -139,11 +105,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs of each scale command (the best is kept)")
     args = parser.parse_args()
     columns = {}
-    for repo in args.repos:
-        with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
+        small, big = scaled_config(1, Path(tmp) / "small"), scaled_config(args.units, Path(tmp) / "scale")
+        for repo in args.repos:
             head = subprocess.run(["git", "-C", str(repo), "log", "-1", "--format=%h"], capture_output=True, text=True)
             name = f"{repo.name} {head.stdout.strip()}".strip()
-            columns[name] = measure(repo.resolve(), args.units, args.repeat, Path(tmp))
+            columns[name] = measure(repo.resolve(), small, big, args.units, args.repeat)
     rows = list(next(iter(columns.values())))
     width = max(len(r) for r in rows)
     print(f"{'':<{width}}  " + "  ".join(f"{name:>14}" for name in columns))

@@ -11,8 +11,8 @@ from __future__ import annotations
 import calendar as stdlib_calendar
 import datetime as dt
 import re
-from collections.abc import Iterable
-from functools import cached_property
+from collections.abc import Callable, Iterable
+from functools import cached_property, wraps
 from typing import Any
 
 import holidays
@@ -175,6 +175,30 @@ _SIX_MONTHLY = re.compile(r"^(?:so ket\s+)?6\s*(?:thang|t)\s*(?:dau\s*)?(?:nam\s
 _YEARLY = re.compile(r"^(?:(?:ca|tong ket)\s+)?(?:nam\s*)?(\d{4})$", re.ASCII)
 
 
+def _per_calendar(parse: Callable[[Any, Calendar], Period | None]) -> Callable[[Any, Calendar], Period | None]:
+    """Remember what ``parse`` made of each cell value, per calendar: every unit's sheet has the
+    same period labels, and a Period is immutable."""
+    cache: dict[tuple[int, type, Any], tuple[Calendar, Period | None]] = {}
+
+    @wraps(parse)
+    def parse_once(value: Any, calendar: Calendar) -> Period | None:
+        key = (id(calendar), type(value), value)
+        try:
+            hit = cache.get(key)
+        except TypeError:  # an unhashable value
+            return parse(value, calendar)
+        if hit is not None and hit[0] is calendar:
+            return hit[1]
+        period = parse(value, calendar)
+        if len(cache) >= 4096:
+            cache.clear()
+        cache[key] = (calendar, period)
+        return period
+
+    return parse_once
+
+
+@_per_calendar
 def parse_period(value: Any, calendar: Calendar) -> Period | None:
     """The period a unit meant by what it typed in the period column, or None.
 

@@ -7,8 +7,10 @@ finding naming its cell, never an exception and never a silent zero.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from rules.calendar import parse_period
@@ -33,6 +35,26 @@ from vntext import (
 )
 
 
+class CellRefs(Mapping[str, str]):
+    """Field key → A1 reference of its cell in one row, made only when asked for: few findings
+    need one, and building it for every cell of every unit cost more than reading the cell."""
+
+    def __init__(self, tab: str, row_index: int, columns: Mapping[str, int]) -> None:
+        self._tab, self._row, self._columns = tab, row_index, columns
+
+    def __getitem__(self, key: str) -> str:
+        return cell_ref(self._tab, self._row, self._columns[key])
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._columns
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+
 @dataclass
 class Record:
     """One data row of a form, its values typed (None when empty or unreadable)."""
@@ -40,7 +62,7 @@ class Record:
     period: Period
     row: int
     values: dict[str, Any]
-    cells: dict[str, str]
+    cells: Mapping[str, str]
     report_date: dt.date | None
     findings: list[Finding] = field(default_factory=list)
     report_date_cell: str | None = None
@@ -87,11 +109,17 @@ def read_value(spec: FormField, raw: Any) -> Any:
                 return choice
         raise UnreadableValue("not_a_choice")
     value = _PARSERS[spec.type](raw)
-    if spec.min is not None and value < Decimal(str(spec.min)):
+    if spec.min is not None and value < _bound(spec.min):
         raise UnreadableValue("below_min")
-    if spec.max is not None and value > Decimal(str(spec.max)):
+    if spec.max is not None and value > _bound(spec.max):
         raise UnreadableValue("above_max")
     return value
+
+
+@lru_cache(maxsize=256)
+def _bound(limit: float) -> Decimal:
+    """A field's min or max as the Decimal it is written as (asked for every cell)."""
+    return Decimal(str(limit))
 
 
 def _header_columns(
@@ -245,7 +273,9 @@ def _read_row(
     period = None if is_missing(raw_period) or cell_problem(raw_period) else parse_period(raw_period, calendar)
     if period is None:
         return None
-    record = Record(period=period, row=row_index, values={}, cells={}, report_date=None)
+    record = Record(
+        period=period, row=row_index, values={}, cells=CellRefs(tab, row_index, field_cols), report_date=None
+    )
 
     def finding(code: str, spec_label: str, cell: str, raw: Any = None, **extra: Any) -> Finding:
         return Finding(
@@ -277,13 +307,11 @@ def _read_row(
         if index is None:
             record.values[spec.key] = None
             continue
-        cell = cell_ref(tab, row_index, index)
-        record.cells[spec.key] = cell
         raw = cell_value(index)
         if is_missing(raw):
             record.values[spec.key] = None
             if spec.required:
-                record.findings.append(finding("missing_value", spec.label, cell))
+                record.findings.append(finding("missing_value", spec.label, cell_ref(tab, row_index, index)))
             continue
         try:
             record.values[spec.key] = read_value(spec, raw)
@@ -295,5 +323,5 @@ def _read_row(
                 "choices": ", ".join(spec.choices or ()),
             }
             shown = format_number(raw) if exc.code in ("below_min", "above_max") else raw
-            record.findings.append(finding(exc.code, spec.label, cell, shown, **extra))
+            record.findings.append(finding(exc.code, spec.label, cell_ref(tab, row_index, index), shown, **extra))
     return record

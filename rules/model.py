@@ -37,7 +37,11 @@ def plain_value(value: Any) -> Any:
 
 
 def plain_values(values: dict[str, Any]) -> dict[str, Any]:
-    return {key: plain_value(value) for key, value in values.items()}
+    # Most values are already plain (int, str, None): skip the call for those; every report is stored.
+    return {key: value if type(value) in _PLAIN else plain_value(value) for key, value in values.items()}
+
+
+_PLAIN = frozenset({int, str, type(None)})
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
 from rules.messages import finding_text
@@ -41,8 +40,8 @@ def rule_holds(rule: Rule, values: Mapping[str, Any]) -> bool | None:
         return None
     if rule.missing_values == "skip_if_all_missing" and names and len(missing) == len(names):
         return None
-    numbers = {k: (None if values.get(k) is None else Decimal(values[k])) for k in names}
-    left_value, right_value = left.evaluate(numbers), right.evaluate(numbers)
+    # Expressions read their names from ``values`` as Decimal themselves (a missing one as 0).
+    left_value, right_value = left.evaluate(values), right.evaluate(values)
     if left_value is None or right_value is None:
         return None
     return _COMPARE[rule.operator](left_value, right_value)

@@ -8,11 +8,14 @@ import logging
 import os
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from consolidation.names import period_short, short_unit_name
-from consolidation.texts import render
+from consolidation.texts import environment, render
 from rules.model import (
     COMPLETE_LATE,
     COMPLETE_ON_TIME,
@@ -29,7 +32,12 @@ from settings.schema import Config
 from store import ReportRow, Store, UnitSeen
 from store.ledger import CAP, Entry
 
+if TYPE_CHECKING:
+    from markupsafe import Markup
+
 log = logging.getLogger(__name__)
+# The catalogue is read once per process, and the grid asks for a word for each of its cells.
+_status_word = lru_cache(maxsize=64)(status_word)
 
 SUBMITTED = (COMPLETE_ON_TIME, COMPLETE_LATE, INCOMPLETE)  # as rules.judge.summarise counts them
 LEGEND = (COMPLETE_ON_TIME, COMPLETE_LATE, INCOMPLETE, MISSING, UNREADABLE, NOT_YET_DUE)  # best first
@@ -190,7 +198,7 @@ def _grids(config: Config, reports: list[ReportRow], reminders: dict[tuple[str, 
 
 def _cell(report: ReportRow, reminders: dict[tuple[str, str, str], int]) -> Cell:
     sent = reminders.get((report.unit_id, report.form_key, report.period_id), 0)
-    return Cell(report.status, status_word(report.status), report.submitted_on, sent, report.sheet_read)
+    return Cell(report.status, _status_word(report.status), report.submitted_on, sent, report.sheet_read)
 
 
 def _rates(config: Config, reports: list[ReportRow]) -> dict[str, list[Rate]]:
@@ -215,9 +223,12 @@ def _rates(config: Config, reports: list[ReportRow]) -> dict[str, list[Rate]]:
 def _units(
     config: Config, reports: list[ReportRow], seen: dict[str, UnitSeen], findings: dict[str, list[str]]
 ) -> list[UnitLine]:
+    by_unit: dict[str, list[ReportRow]] = defaultdict(list)
+    for report in reports:
+        by_unit[report.unit_id].append(report)
     lines = []
     for unit in config.units:
-        mine = [r for r in reports if r.unit_id == unit.id]
+        mine = by_unit.get(unit.id, [])
         last = max((r.judged_on for r in mine), default=None)
         latest = [r for r in mine if r.judged_on == last]
         unit_seen = seen.get(unit.id)
@@ -275,7 +286,23 @@ def gather_board(config: Config, store: Store, findings: dict[str, list[str]] | 
 
 
 def render_board(board: Board) -> str:
-    return render("board.html", board=board)
+    return render("board.html", board=board, board_cell=_cell_renderer())
+
+
+def _cell_renderer() -> Callable[[Cell, Column, dict[str, str]], Markup]:
+    """``board_cell`` for board.html: each distinct cell rendered once (most of 40,000 are alike)."""
+    from markupsafe import Markup
+
+    template = environment().get_template("_board_cell.html")
+    rendered: dict[tuple[Cell, str], Markup] = {}
+
+    def board_cell(cell: Cell, column: Column, symbols: dict[str, str]) -> Markup:
+        key = (cell, column.label)
+        if key not in rendered:
+            rendered[key] = Markup(template.render(cell=cell, column=column, symbols=symbols))
+        return rendered[key]
+
+    return board_cell
 
 
 def write_atomically(path: Path, content: str | bytes) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import defaultdict
 from typing import Any
 
 from consolidation.names import period_short
@@ -167,6 +168,10 @@ def _table(rows: list[list[str]]) -> list[str]:
 def render_text(config: Config, judgement: Judgement) -> str:
     """One table per form (units × periods in view), its summary line, then every finding."""
     lines: list[str] = []
+    # Indexed once: scanning every finding for each unit would grow with the square of the units.
+    unit_findings: dict[tuple[str, str | None], int] = defaultdict(int)
+    for finding in judgement.unit_findings:
+        unit_findings[(finding.unit_id, finding.form_key)] += 1
     for form in config.forms:
         reports = [r for r in judgement.reports if r.form_key == form.key]
         if not reports:
@@ -184,7 +189,7 @@ def render_text(config: Config, judgement: Judgement) -> str:
             if not any(cells):
                 continue
             count = sum(len(c.findings) for c in cells if c)
-            count += sum(1 for f in judgement.unit_findings if f.unit_id == unit.id and f.form_key in (None, form.key))
+            count += unit_findings[(unit.id, None)] + unit_findings[(unit.id, form.key)]
             rows.append(
                 [f"{unit.id} {unit.name}"] + [text("status_short", c.status) if c else "" for c in cells] + [str(count)]
             )
@@ -206,8 +211,11 @@ def render_text(config: Config, judgement: Judgement) -> str:
     labels = {r.period.id: r.period.label for r in judgement.reports}
     if not findings:
         lines.append("  " + text("check_table", "no_findings"))
+    by_unit: dict[str, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        by_unit[finding.unit_id].append(finding)
     for unit in config.units:
-        mine = [f for f in findings if f.unit_id == unit.id]
+        mine = by_unit.get(unit.id)
         if mine:
             lines.append(f"{unit.id} {unit.name}")
             lines.extend(f"  - {_finding_line(f, labels)}" for f in mine)

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 from consolidation.figures import read_failures
-from delivery.transport import smtp_password
 from errors import ConfigError
 from rules.model import Judgement
 from settings.schema import Config
@@ -75,6 +74,8 @@ def _secrets(config: Config) -> list[str]:
     delivery = config.mail.delivery
     if delivery.transport != "smtp":
         return []
+    from delivery.transport import smtp_password  # here: `check` on the outbox need not load delivery
+
     return [p for p in [smtp_password(delivery)] if p]
 
 

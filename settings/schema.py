@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
+from collections import Counter
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 
@@ -171,15 +173,17 @@ class Rule(Strict):
         self._names = tuple(dict.fromkeys(self._left.names + self._right.names))
         return self
 
-    @property
+    # Cached on the instance: a private attribute is looked up through pydantic's __getattr__,
+    # and rule evaluation reads these for every record of every unit.
+    @cached_property
     def left_expression(self) -> Expression:
         return self._left
 
-    @property
+    @cached_property
     def right_expression(self) -> Expression:
         return self._right
 
-    @property
+    @cached_property
     def names(self) -> tuple[str, ...]:
         return self._names
 
@@ -432,7 +436,7 @@ class Config(Strict):
     @model_validator(mode="after")
     def _cross_references(self) -> Config:
         unit_ids = [u.id for u in self.units]
-        dupes = sorted({u for u in unit_ids if unit_ids.count(u) > 1})
+        dupes = sorted(u for u, n in Counter(unit_ids).items() if n > 1)  # not list.count: 3,321² compares
         if dupes:
             raise ValueError(f"units: duplicate unit id(s): {', '.join(dupes)}")
         form_keys = [f.key for f in self.forms]
@@ -474,7 +478,14 @@ class Config(Strict):
         return next(u for u in self.units if u.id == unit_id)
 
     def rules_for(self, form_key: str) -> list[Rule]:
-        return [r for r in self.rules if r.form == form_key]
+        """The rules of one form, indexed once per list of rules (asked for every record judged)."""
+        index = self.__dict__.get("_rules_by_form")
+        if index is None or index[0] is not self.rules:
+            by_form: dict[str, list[Rule]] = {}
+            for rule in self.rules:
+                by_form.setdefault(rule.form, []).append(rule)
+            index = self.__dict__["_rules_by_form"] = (self.rules, by_form)
+        return list(index[1].get(form_key, ()))
 
 
 def union_members(model: type[BaseModel], field: str) -> dict[str, type[BaseModel]]:

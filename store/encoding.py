@@ -12,14 +12,18 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def _plain(item: Any) -> Any:
+    if isinstance(item, Decimal):
+        return str(item)
+    if isinstance(item, (dt.date, dt.datetime)):
+        return item.isoformat()
+    raise TypeError(f"cannot store {type(item).__name__}")
+
+
+# One encoder for every value stored: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=_plain, separators=(",", ":"))
+
+
 def to_json(value: Any) -> str:
     """JSON for values read from sheets: Decimal as its exact text, dates ISO."""
-
-    def plain(item: Any) -> Any:
-        if isinstance(item, Decimal):
-            return str(item)
-        if isinstance(item, (dt.date, dt.datetime)):
-            return item.isoformat()
-        raise TypeError(f"cannot store {type(item).__name__}")
-
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=plain, separators=(",", ":"))
+    return _ENCODER.encode(value)

@@ -163,6 +163,10 @@ def parse_number(value: Any) -> Decimal:
 
 def parse_integer(value: Any) -> int:
     """An integer: a number with no fractional part ("12", "1.500", 12.0)."""
+    if type(value) is int:  # the common cells, read without a Decimal (same result)
+        return value
+    if type(value) is float and value.is_integer() and abs(value) < 2**53:  # exact below 2**53
+        return int(value)
     number = parse_number(value)
     if number != number.to_integral_value():
         raise UnreadableValue("not_an_integer", value=value)
