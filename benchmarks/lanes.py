@@ -55,7 +55,8 @@ class QuotaFake(SheetsFake):
         self.project: deque[float] = deque()
         self.refused = 0
 
-    def _answer(self, kind: str, sheet_id: str | None, tail: str, params: dict[str, list[str]], account: str | None):
+    def _answer(self, request: Any):
+        kind, account = request.kind, request.account
         if kind in SHEETS_KINDS and account is not None:
             now = self.clock()
             user = self.by_user.setdefault(account, deque())
@@ -67,7 +68,7 @@ class QuotaFake(SheetsFake):
                 return 429, {}, google_error(429)
             user.append(now)
             self.project.append(now)
-        return super()._answer(kind, sheet_id, tail, params, account)
+        return super()._answer(request)
 
 
 def scaled_config(size: int, accounts: int, api_base: str, folder: Path) -> Config:
