@@ -7,6 +7,7 @@ The local control workbook here; the same through the Google fake at the end.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 
@@ -220,13 +221,21 @@ def test_control_init_on_google_lays_out_the_shared_spreadsheet_and_writes_the_u
     assert second.exit_code == 0 and "unchanged" in second.output and rewrites == 0
 
 
-def test_the_google_control_sheet_is_read_in_one_request_per_run(tmp_path, private_key_pem):
+def test_the_google_control_sheet_is_read_in_one_request_per_run_and_all_its_tabs_apply(tmp_path, private_key_pem):
     bot = "bao-cao@soc-trang-test.iam.gserviceaccount.com"
     key_file = tmp_path / "key.json"
     key_file.write_text(json.dumps(service_account_info(bot, private_key_pem)))
     workbooks = tmp_path / "workbooks"
     shutil.copytree(REPO / "samples" / "workbooks", workbooks)
-    edit_units(workbooks, lambda sheet: sheet.append([*NEW_UNIT[:4], "951-tran-de", *NEW_UNIT[5:]]))
+    def on_google(sheet):  # the control sheet names each unit's Google Sheet by its ID (the fake's: the stem)
+        for row in sheet.iter_rows(min_row=2):
+            row[4].value = str(row[4].value).removesuffix(".xlsx")
+        sheet.append([*NEW_UNIT[:4], "951-tran-de", *NEW_UNIT[5:]])
+
+    edit_units(workbooks, on_google)
+    request = ["yc-07", "Báo cáo chuyên đề", "Báo cáo nhanh tháng 7/2023", "", "31/07/2023", "941, 952", "", ""]
+    edit_requests(workbooks, (2, request))
+    outbox = tmp_path / "outbox"
     with FakeGoogle() as google:
         ids = load_workbooks(google.fake, workbooks, control=True)
         raw = yaml.safe_load(mail_config(tmp_path).read_text(encoding="utf-8"))
@@ -237,20 +246,33 @@ def test_the_google_control_sheet_is_read_in_one_request_per_run(tmp_path, priva
         }  # fmt: skip
         for unit in raw["units"]:
             unit["sheet"] = ids.get(unit["sheet"], "khong-co-that")
-        raw["control"] = {"sheet": f"https://docs.google.com/spreadsheets/d/{ids[CONTROL_WORKBOOK]}/edit"}
+        control_id = ids[CONTROL_WORKBOOK]
+        raw["control"] = {"sheet": f"https://docs.google.com/spreadsheets/d/{control_id}/edit"}
         path = tmp_path / "google.yaml"
         path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
         first = run_cli(path, SAMPLE_TODAY)
-        control_reads = [r for r in google.fake.requests() if r.spreadsheet_id == ids[CONTROL_WORKBOOK]]
-        second = run_cli(path, SAMPLE_TODAY)
-        unchanged_reads = [r for r in google.fake.requests() if r.spreadsheet_id == ids[CONTROL_WORKBOOK]]
+        control_reads = google.fake.requests(spreadsheet_id=control_id)
+        asked = sorted(p.name.split("_")[3] for p in outbox.glob("ad_hoc_request_*.eml"))
+        second = run_cli(path, "2023-07-21")
+        unchanged_reads = google.fake.requests(spreadsheet_id=control_id)
+        # The office returns 941's half-year report, in its Google Sheet.
+        sheet = google.fake.spreadsheets[control_id]
+        sheet.tabs[REVIEWS_TAB].append(["941", "Báo cáo chuyên đề", "6 tháng đầu năm 2023", "trả lại", COMMENT])
+        sheet.version += 1
+        sheet.modified += dt.timedelta(hours=1)
+        third = run_cli(path, "2023-07-24")
+        edited_reads = google.fake.requests(spreadsheet_id=control_id)
 
-    assert first.exit_code == 0, first.output
+    assert (first.exit_code, second.exit_code, third.exit_code) == (0, 0, 0), first.output + third.output
     assert "control sheet: unit(s) added: 952" in first.output
-    assert [r.kind for r in control_reads] == ["batch_get"]
+    assert [r.kind for r in control_reads] == ["batch_get"]  # its three tabs in one request
+    assert asked == ["941", "952"]
     assert unchanged_reads == control_reads  # unchanged since: served from its stored read
-    assert "952" in second.output or "due: 0 email(s)" in second.output
+    assert "control sheet" not in second.output and len(list(outbox.glob("ad_hoc_request_*.eml"))) == 2
+    assert [r.kind for r in edited_reads[len(unchanged_reads):]] == ["batch_get"]
+    assert "control sheet: review 941 topic_report 2023-H1: returned" in third.output
+    assert len(list(outbox.glob("report_returned_941_*.eml"))) == 1
 
 
 REQUESTS_TAB = "Yêu cầu đột xuất"
