@@ -13,6 +13,8 @@ import io
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -24,7 +26,7 @@ from store import Store
 from store.ledger import QUEUED, SENT
 from tests.conftest import SAMPLE_TODAY, write_config
 from tests.sheets_fake import DROP, FakeGoogle
-from tests.smtp_server import run_cli
+from tests.smtp_server import SmtpServer, mail_config, run_cli, running_server
 from tests.test_run_google import google_config
 
 ATTEMPTS = 3
@@ -96,6 +98,11 @@ def assert_each_sent_once(config_path: Path, outbox: Path) -> Counter[str]:
     assert set(counted.values()) <= {1}, [k for k, n in counted.items() if n > 1]
     assert ledger(config_path) == dict.fromkeys(counted, SENT)
     return counted
+
+
+@pytest.fixture
+def smtp_server(monkeypatch):
+    yield from running_server(monkeypatch)
 
 
 @pytest.fixture(scope="module")
@@ -237,9 +244,7 @@ def test_a_refused_or_missing_sheet_among_healthy_ones_is_told_once_per_spell_an
     third = run_cli(path, NEXT_DAY)
 
     assert third.exit_code == 0, third.output
-    judged = statuses(path)
-    assert {s for (u, _, _), (s, read) in judged.items() if u == "945" and not read} == set()
-    assert {k: v for k, v in judged.items() if k[0] == "945"} == {
+    assert {k: v for k, v in statuses(path).items() if k[0] == "945"} == {
         k: v for k, v in clean_statuses.items() if k[0] == "945"
     }
     assert assert_each_sent_once(path, tmp_path / "outbox")
@@ -317,6 +322,15 @@ _HOLDER = textwrap.dedent(
 )
 
 
+def lock_state_file(state: Path) -> subprocess.Popen:
+    """Another process holding a write transaction on ``state`` until it is sent a line."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(state)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+    return holder
+
+
 def test_a_state_file_locked_by_another_process_is_exit_7_sends_nothing_records_nothing_then_works(
     tmp_path, monkeypatch
 ):
@@ -326,11 +340,8 @@ def test_a_state_file_locked_by_another_process_is_exit_7_sends_nothing_records_
     with Store.open(state) as opened:
         before = list(opened.connection.iterdump())
     monkeypatch.setattr(store.db, "BUSY_TIMEOUT_MS", 200)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", _HOLDER, str(state)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
+    holder = lock_state_file(state)
     try:
-        assert holder.stdout.readline() == "locked\n"
         locked = run_cli(path, SAMPLE_TODAY)
     finally:
         holder.communicate("release\n", timeout=10)
@@ -346,3 +357,45 @@ def test_a_state_file_locked_by_another_process_is_exit_7_sends_nothing_records_
     assert after.exit_code == 0, after.output
     sent = assert_each_sent_once(path, tmp_path / "outbox")
     assert len(sent) == int(after.output.split("due: ")[1].split(" ")[0]) > 0
+
+
+def test_a_lock_taken_while_an_email_is_at_the_server_stops_the_run_and_repeats_only_that_email(
+    tmp_path, monkeypatch, smtp_server: SmtpServer
+):
+    path = mail_config(tmp_path, smtp_server)
+    state = tmp_path / "state.sqlite3"
+    Store.open(state).close()
+    monkeypatch.setattr(store.db, "BUSY_TIMEOUT_MS", 200)
+    smtp_server.hold()
+    outcome = {}
+    running = threading.Thread(target=lambda: outcome.update(first=run_cli(path, SAMPLE_TODAY)))
+    running.start()
+    until = time.monotonic() + 60
+    while smtp_server.held == 0 and time.monotonic() < until:
+        time.sleep(0.01)
+    holder = lock_state_file(state)  # while the first email waits at DATA: its answer cannot be recorded
+    try:
+        smtp_server.release()
+        running.join(60)
+    finally:
+        holder.communicate("release\n", timeout=10)
+
+    first = outcome["first"]
+    assert first.exit_code == 7, first.output
+    assert "is locked by another process" in first.output
+    assert len(smtp_server.messages) == 1  # the run stopped there: nothing more handed over
+    in_flight = smtp_server.messages[0].message["Message-ID"]
+
+    second = run_cli(path, SAMPLE_TODAY)
+
+    assert second.exit_code == 0, second.output
+    ids = Counter(m.message["Message-ID"] for m in smtp_server.messages)
+    # The one email whose acceptance went unrecorded goes again, with its Message-ID (mail clients
+    # show it once); every other email exactly once, and the ledger knows each as sent. (Here the
+    # second run is this same process and retakes its own claim; another waits out claim_expires.)
+    assert ids[in_flight] == 2
+    assert set(ids.values()) == {1, 2} and sum(n == 2 for n in ids.values()) == 1
+    with Store.open(state) as opened:
+        entries = opened.entries()
+    assert sorted(e.message_id for e in entries) == sorted(ids)
+    assert {e.status for e in entries} == {SENT}
