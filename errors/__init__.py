@@ -49,7 +49,8 @@ class AlreadyRunning(ServiceError):
 
 
 class StoreError(ServiceError):
-    """The state file cannot be used (not a database, damaged, newer, read-only); it was left untouched."""
+    """The state file cannot be used (not a database, damaged, newer, read-only: it was left untouched;
+    locked by another process beyond the busy timeout: nothing more was recorded)."""
 
     exit_code = 7
 
@@ -67,5 +68,5 @@ EXIT_CODES = {
     ChecksFailed.exit_code: "doctor found problems",
     AlreadyRunning.exit_code: "another run holds the lock on the state file; this one did nothing",
     StoreError.exit_code: "the state file cannot be used (not a database, damaged, newer, read-only, or missing"
-    " for backup); it was left untouched",
+    " for backup: it was left untouched; or locked by another process: nothing more was recorded)",
 }

@@ -271,6 +271,9 @@ class GoogleSource(Strict):
         None, description="tests/benchmarks only: base URL that replaces every Google API host"
     )
     skip_unchanged: bool = True
+    # Seconds one request may take before it is dropped and retried; without it a hung connection
+    # would stall the cron job for ever.
+    request_timeout: float = Field(60, gt=0, le=600)
 
     def sheet_link(self, sheet: str) -> SheetLink:
         """(URL, None): the unit's ``sheet`` if it is a URL, else the edit URL of the ID it gives."""

@@ -221,7 +221,17 @@ class Store(LedgerQueries, SheetQueries, RequestQueries, ReviewQueries, WriteQue
         if self.connection.in_transaction:  # nested: the outer one commits
             yield self.connection
             return
-        self.connection.execute("BEGIN IMMEDIATE")
+        try:
+            self.connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise
+            raise StoreError(
+                f"the state file {self.path} is locked by another process, which has held it for more than"
+                f" {BUSY_TIMEOUT_MS / 1000:g} s; this command stopped before recording anything more (what it had"
+                " not recorded, the next run does). Find the process that holds it open (fuser, lsof) and"
+                " let it finish, then run again"
+            ) from exc
         try:
             yield self.connection
         except BaseException:

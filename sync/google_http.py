@@ -37,8 +37,6 @@ SCOPES = [*gspread.auth.READONLY_SCOPES, "https://www.googleapis.com/auth/drive.
 # Only `provision` asks for these: every other command reads.
 WRITE_SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
-# Without a timeout a hung connection would stall the cron job for ever; a timeout is retried.
-REQUEST_TIMEOUT_SECONDS = 60.0
 _RETRYABLE_STATUS = {408, 429}
 # Google's read quotas: per minute per user (a service account is one) and per project.
 USER_QUOTA = 60
@@ -329,7 +327,7 @@ def build_lanes(
     for index, credential in enumerate(source.credentials):
         credentials = load_service_account(credential, index, source.api_base, scopes)
         client = gspread.authorize(credentials, session=RedirectingSession(credentials, source.api_base))
-        client.set_timeout(REQUEST_TIMEOUT_SECONDS)
+        client.set_timeout(source.request_timeout)  # a timeout is retried
         buckets = []
         if throttle:
             per_minute, per_project = credential.reads_per_minute, source.reads_per_minute_per_project

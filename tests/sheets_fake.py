@@ -3,7 +3,8 @@
 It speaks the OAuth token endpoint, Sheets v4 (values:batchGet, values.get, spreadsheets.get with
 field masks, ranges and grid data, spreadsheets:batchUpdate — applied by sheets_fake_writes.py)
 and Drive v3 files.list with bodies shaped like Google's (ragged rows, quoted tab titles, Google's
-error bodies), plays scripted failures, and logs every request so tests can count them.
+error bodies), plays scripted failures and answers held past a client's timeout, and logs every
+request so tests can count them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import datetime as dt
 import json
 import re
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -99,6 +101,7 @@ class SheetsFake:
         self.token_scopes: dict[str, list[str]] = {}
         self.scripts: dict[str, deque[tuple[int, dict[str, str]]]] = {}
         self.always: dict[str, tuple[int, dict[str, str]]] = {}
+        self.stalls: dict[str, float] = {}  # spreadsheet ID → seconds every answer waits before it leaves
         self.log: list[Logged] = []
         self.lock = threading.Lock()
         self.clock: Callable[[], float] = lambda: 0.0
@@ -136,6 +139,16 @@ class SheetsFake:
 
     def fail_always(self, key: str, status: int, headers: dict[str, str] | None = None) -> None:
         self.always[key] = (status, headers or {})
+
+    def stall(self, sheet_id: str, seconds: float | None) -> None:
+        """Hold every answer about ``sheet_id`` for ``seconds`` (past a client's timeout); None: answer at once."""
+        if seconds is None:
+            self.stalls.pop(sheet_id, None)
+        else:
+            self.stalls[sheet_id] = seconds
+
+    def stall_seconds(self, method: str, url: str) -> float:
+        return self.stalls.get(self._route(method, urlsplit(url).path)[1] or "", 0.0)
 
     # --- asserting -------------------------------------------------------------------------
     def requests(
@@ -380,14 +393,18 @@ class _Handler(BaseHTTPRequestHandler):
         if status == DROP:
             self.close_connection = True
             return
+        time.sleep(self.fake.stall_seconds(self.command, self.path))
         payload = json.dumps(answer, ensure_ascii=False).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in extra.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in extra.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):  # a stalled answer: the client gave up waiting
+            self.close_connection = True
 
     do_GET = do_POST = _serve
 
