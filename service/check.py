@@ -49,20 +49,22 @@ def collect(
                  for k, r in store.latest_reviews().items()},
     )  # fmt: skip
     judgement = judge(config, readings, today, memory, unit_ids)
-    store.reopen_reports(judgement.reopened)
-    store.record_review_changes(judgement.review_changes)
-    store.record_accepted(
-        {k: AcceptedReport(a.first_complete_on, a.values) for k, a in judgement.newly_accepted.items()},
-        judgement.changes_seen,
-    )
-    store.record_units_seen([u.id for u in units], read_ok, today)
-    record_history(config, store, readings, today)
-    store.save_report_statuses(
-        ReportRow(r.unit_id, r.form_key, r.period.id, r.period.label, r.deadline, r.status, r.submitted_on,
-                  len(r.findings), r.unit_id not in judgement.unreadable_since, today)
-        for r in judgement.reports
-    )  # fmt: skip
-    store.start_run(command, today)
+    # What the day's judgement teaches the store is recorded whole or not at all.
+    with store.transaction():
+        store.reopen_reports(judgement.reopened)
+        store.record_review_changes(judgement.review_changes)
+        store.record_accepted(
+            {k: AcceptedReport(a.first_complete_on, a.values) for k, a in judgement.newly_accepted.items()},
+            judgement.changes_seen,
+        )
+        store.record_units_seen([u.id for u in units], read_ok, today)
+        record_history(config, store, readings, today)
+        store.save_report_statuses(
+            ReportRow(r.unit_id, r.form_key, r.period.id, r.period.label, r.deadline, r.status, r.submitted_on,
+                      len(r.findings), r.unit_id not in judgement.unreadable_since, today)
+            for r in judgement.reports
+        )  # fmt: skip
+        store.start_run(command, today)
     return judgement
 
 
