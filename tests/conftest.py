@@ -3,6 +3,7 @@ fake of Google's APIs and a service-account key made for the session (never comm
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +83,19 @@ def google():
     """A local server speaking the OAuth token, Sheets v4 and Drive v3 endpoints the source uses."""
     with FakeGoogle() as server:
         yield server
+
+
+@pytest.fixture
+def workbooks(tmp_path: Path) -> Path:
+    """The sample workbooks in a folder the test may edit, as units edit their sheets."""
+    folder = tmp_path / "workbooks"
+    shutil.copytree(REPO / "samples" / "workbooks", folder)
+    return folder
+
+
+@pytest.fixture
+def smtp_server(monkeypatch: pytest.MonkeyPatch):
+    """A real SMTP server (aiosmtpd) with AUTH, its password in $TEST_SMTP_PASSWORD."""
+    from tests.smtp_server import running_server
+
+    yield from running_server(monkeypatch)

@@ -21,7 +21,7 @@ from settings import load_config
 from store import Store
 from tests.browser import PHONE, open_chromium
 from tests.conftest import SAMPLE_TODAY, write_config
-from tests.smtp_server import mail_config, run_cli, running_server
+from tests.smtp_server import mail_config, run_cli
 
 UNITS = ["941", "942", "943", "944", "945", "946", "947", "948", "949", "950", "951", "TT01"]
 
@@ -29,10 +29,6 @@ UNITS = ["941", "942", "943", "944", "945", "946", "947", "948", "949", "950", "
 def invoke(config_path: Path, *args: str):
     return CliRunner().invoke(cli, ["--config", str(config_path), *args])
 
-
-@pytest.fixture
-def smtp_server(monkeypatch):
-    yield from running_server(monkeypatch)
 
 
 @pytest.fixture(scope="module")

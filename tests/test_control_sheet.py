@@ -21,21 +21,16 @@ from rules.control import tab_name
 from store import Store
 from tests.conftest import REPO, SAMPLE_TODAY
 from tests.sheets_fake import CONTROL_WORKBOOK, FakeGoogle, load_workbooks, service_account_info
-from tests.smtp_server import mail_config, run_cli, running_server
+from tests.smtp_server import mail_config, run_cli
 
 UNITS_TAB = "Đơn vị"
 NEW_UNIT = ["952", "Hội LHPN xã Mới", "", "xã", "952-xa-moi.xlsx", "hlhpn.xamoi@example.vn", "", "có"]
 
 
-@pytest.fixture
-def smtp_server(monkeypatch):
-    yield from running_server(monkeypatch)
-
 
 @pytest.fixture
-def workbooks(tmp_path):
-    folder = tmp_path / "workbooks"
-    shutil.copytree(REPO / "samples" / "workbooks", folder)
+def workbooks(workbooks):
+    folder = workbooks
     # A new commune whose report is as far behind as Trần Đề's: nothing sent this month.
     shutil.copyfile(folder / "951-tran-de.xlsx", folder / "952-xa-moi.xlsx")
     return folder
@@ -279,14 +274,18 @@ REQUESTS_TAB = "Yêu cầu đột xuất"
 REQUEST_TITLE = "Báo cáo nhanh kết quả tuyên truyền Chuyên đề tháng 7/2023"
 
 
-def edit_requests(workbooks, *rows) -> None:
+def edit_rows(workbooks, tab: str, *rows) -> None:
+    """Write each (row number, cells) into ``tab`` of the control workbook, as a clerk types them."""
     path = workbooks / CONTROL_WORKBOOK
     book = openpyxl.load_workbook(path)
-    sheet = book[REQUESTS_TAB]
     for number, row in rows:
         for col, value in enumerate(row, start=1):
-            sheet.cell(number, col, value)
+            book[tab].cell(number, col, value)
     book.save(path)
+
+
+def edit_requests(workbooks, *rows) -> None:
+    edit_rows(workbooks, REQUESTS_TAB, *rows)
 
 
 def status_of(path, period=None):
@@ -366,13 +365,7 @@ COMMENT = "Số lượt HVPN tham dự chưa khớp với biên bản"
 
 
 def edit_reviews(workbooks, *rows) -> None:
-    path = workbooks / CONTROL_WORKBOOK
-    book = openpyxl.load_workbook(path)
-    sheet = book[REVIEWS_TAB]
-    for number, row in rows:
-        for col, value in enumerate(row, start=1):
-            sheet.cell(number, col, value)
-    book.save(path)
+    edit_rows(workbooks, REVIEWS_TAB, *rows)
 
 
 def test_a_review_row_is_applied_once_across_reruns(tmp_path, workbooks, smtp_server):

@@ -15,15 +15,11 @@ import pytest
 from store import Store
 from store.schema import MIGRATIONS
 from tests.conftest import SAMPLE_TODAY
-from tests.smtp_server import MAILBOX_UNAVAILABLE, OFFICE, mail_config, run_cli, running_server
+from tests.smtp_server import MAILBOX_UNAVAILABLE, OFFICE, mail_config, run_cli
 
 TRY_LATER = "451 4.3.0 Try again later"
 DUE_ON_SAMPLE_DAY = 7  # one consolidated report, five reminders, one sheet notice
 
-
-@pytest.fixture
-def smtp_server(monkeypatch):
-    yield from running_server(monkeypatch)
 
 
 def rows(tmp_path, where: str = "1") -> list[sqlite3.Row]:

@@ -6,20 +6,14 @@ import datetime as dt
 import sqlite3
 from collections import Counter
 
-import pytest
-
 from delivery.message import message_id
 from store import Store
 from store.ledger import CANCELLED, QUEUED, Decided
 from tests.conftest import SAMPLE_TODAY
-from tests.smtp_server import OFFICE, PASSWORD, SmtpServer, mail_config, run_cli, running_server
+from tests.smtp_server import OFFICE, PASSWORD, SmtpServer, mail_config, run_cli
 
 DUE_ON_SAMPLE_DAY = 7  # one consolidated report and six reminders
 
-
-@pytest.fixture
-def smtp_server(monkeypatch):
-    yield from running_server(monkeypatch)
 
 
 def ledger(tmp_path) -> list[tuple]:

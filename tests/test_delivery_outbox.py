@@ -6,19 +6,12 @@ import csv
 import email
 import email.policy
 
-import pytest
-
 from delivery.message import build_message
 from delivery.render import Rendered
 from delivery.transport import OutboxTransport, SmtpTransport, eml_name
 from settings import load_config
 from tests.conftest import SAMPLE_TODAY
-from tests.smtp_server import OFFICE, PASSWORD, mail_config, run_cli, running_server
-
-
-@pytest.fixture
-def smtp_server(monkeypatch):
-    yield from running_server(monkeypatch)
+from tests.smtp_server import OFFICE, PASSWORD, mail_config, run_cli
 
 
 def outbox_messages(folder) -> dict[str, email.message.EmailMessage]:

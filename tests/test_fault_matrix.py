@@ -26,7 +26,7 @@ from store import Store
 from store.ledger import QUEUED, SENT
 from tests.conftest import SAMPLE_TODAY, write_config
 from tests.sheets_fake import DROP, FakeGoogle
-from tests.smtp_server import SmtpServer, mail_config, run_cli, running_server
+from tests.smtp_server import SmtpServer, mail_config, run_cli
 from tests.test_run_google import google_config
 
 ATTEMPTS = 3
@@ -99,10 +99,6 @@ def assert_each_sent_once(config_path: Path, outbox: Path) -> Counter[str]:
     assert ledger(config_path) == dict.fromkeys(counted, SENT)
     return counted
 
-
-@pytest.fixture
-def smtp_server(monkeypatch):
-    yield from running_server(monkeypatch)
 
 
 @pytest.fixture(scope="module")

@@ -7,19 +7,13 @@ import logging
 import re
 import shutil
 
-import pytest
 from click.testing import CliRunner
 
 from main import cli
 from service.logs import configure_logging, reset_logging
 from settings import load_config
 from tests.conftest import REPO, SAMPLE_TODAY, write_config
-from tests.smtp_server import PASSWORD, SmtpServer, mail_config, run_cli, running_server
-
-
-@pytest.fixture
-def smtp_server(monkeypatch):
-    yield from running_server(monkeypatch)
+from tests.smtp_server import PASSWORD, SmtpServer, mail_config, run_cli
 
 
 def log_lines(tmp_path) -> list[str]:

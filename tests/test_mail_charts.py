@@ -7,17 +7,11 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
 from PIL import Image
 
 from tests.conftest import SAMPLE_TODAY
 from tests.process_probe import run_in_a_process
-from tests.smtp_server import OFFICE, mail_config, run_cli, running_server
-
-
-@pytest.fixture
-def smtp_server(monkeypatch):
-    yield from running_server(monkeypatch)
+from tests.smtp_server import OFFICE, mail_config, run_cli
 
 
 def test_the_consolidated_report_shows_its_charts_by_cid_in_multipart_related(tmp_path, smtp_server):

@@ -8,7 +8,6 @@ import shutil
 from html.parser import HTMLParser
 
 import openpyxl
-import pytest
 
 from consolidation.texts import render
 from delivery.render import consolidated_context
@@ -16,13 +15,7 @@ from delivery.schedule import AFTER_DEADLINE, plan
 from service.check import collect
 from store.ledger import LedgerView
 from tests.conftest import REPO, SAMPLE_TODAY, sheet_table
-from tests.smtp_server import OFFICE, Received, mail_config, run_cli, running_server
-
-
-@pytest.fixture
-def smtp_server(monkeypatch):
-    yield from running_server(monkeypatch)
-
+from tests.smtp_server import OFFICE, Received, mail_config, run_cli
 
 UNIT_NAMES = {
     "941": "Hội LHPN thành phố Sóc Trăng",

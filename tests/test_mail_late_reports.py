@@ -8,28 +8,16 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
-import pytest
 from openpyxl import load_workbook
 
-from tests.conftest import REPO, sheet_table
-from tests.smtp_server import OFFICE, Received, mail_config, run_cli, running_server
+from tests.conftest import sheet_table
+from tests.smtp_server import OFFICE, Received, mail_config, run_cli
 from tests.test_mail_consolidated import xlsx_of
 
 MONTHLY = "Cam kết hằng tháng"
 MONTHLY_TITLE = "Kết quả thực hiện bản cam kết tu dưỡng, rèn luyện, phấn đấu"
 
 
-@pytest.fixture
-def smtp_server(monkeypatch):
-    yield from running_server(monkeypatch)
-
-
-@pytest.fixture
-def workbooks(tmp_path: Path) -> Path:
-    """The sample workbooks in a folder the test may edit, as units edit their sheets."""
-    folder = tmp_path / "workbooks"
-    shutil.copytree(REPO / "samples" / "workbooks", folder)
-    return folder
 
 
 def report_month(path: Path, month: str, reported_on: dt.date, officials: int) -> None:

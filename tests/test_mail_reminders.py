@@ -13,7 +13,7 @@ from service.check import collect
 from settings.schema import GoogleSource, Reminders
 from store.ledger import LedgerView
 from tests.conftest import SAMPLE_TODAY
-from tests.smtp_server import OFFICE, Received, mail_config, run_cli, running_server
+from tests.smtp_server import OFFICE, Received, mail_config, run_cli
 
 OWING = {
     "944": ["hlhpn.mytu@example.vn", "chutich.mytu@example.vn"],
@@ -24,10 +24,6 @@ OWING = {
 }
 D = dt.date(2023, 7, 18)
 
-
-@pytest.fixture
-def smtp_server(monkeypatch):
-    yield from running_server(monkeypatch)
 
 
 SHEET_PROBLEM_SUBJECT = "[Cần sửa bảng tính] "

@@ -5,16 +5,11 @@ from __future__ import annotations
 import io
 
 import docx
-import pytest
 
-from tests.smtp_server import OFFICE, mail_config, run_cli, running_server
+from tests.smtp_server import OFFICE, mail_config, run_cli
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
-
-@pytest.fixture
-def smtp_server(monkeypatch):
-    yield from running_server(monkeypatch)
 
 
 def test_the_six_monthly_report_attaches_the_draft_bao_cao_and_the_monthly_one_does_not(tmp_path, smtp_server):

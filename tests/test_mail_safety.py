@@ -19,15 +19,11 @@ from settings import load_config
 from settings.schema import Unit
 from store import Store
 from tests.conftest import REPO, SAMPLE_TODAY
-from tests.smtp_server import PASSWORD, mail_config, run_cli, running_server
+from tests.smtp_server import PASSWORD, mail_config, run_cli
 
 SCRIPT = '<script>alert("x")</script>\r\nBcc: evil@example.com'
 EVIL_NAME = "Hội LHPN huyện Mỹ Tú\r\nBcc: evil@example.com"
 
-
-@pytest.fixture
-def smtp_server(monkeypatch):
-    yield from running_server(monkeypatch)
 
 
 @pytest.mark.parametrize(

@@ -11,17 +11,13 @@ from pathlib import Path
 import holidays
 import pytest
 
-from tests.smtp_server import OFFICE, PASSWORD, Received, SmtpServer, mail_config, run_cli, running_server
+from tests.smtp_server import OFFICE, PASSWORD, Received, SmtpServer, mail_config, run_cli
 
 TP_SOC_TRANG = "hlhpn.tpsoctrang@example.vn"  # 941: complete in the samples up to Tháng 7/2023
 LONG_PHU = "hlhpn.longphu@example.vn"  # 946: no workbook at all
 DIGEST = "[Tổng hợp tuần] "
 SHEET_NOTICE = "[Cần sửa bảng tính] "
 
-
-@pytest.fixture
-def smtp_server(monkeypatch):
-    yield from running_server(monkeypatch)
 
 
 def per_recipient(messages: list[Received]) -> Counter[str]:

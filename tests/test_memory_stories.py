@@ -9,27 +9,16 @@ import re
 import shutil
 
 import openpyxl
-import pytest
 from click.testing import CliRunner
 
 from main import cli
 from tests.conftest import REPO
-from tests.smtp_server import OFFICE, Received, mail_config, run_cli, running_server
+from tests.smtp_server import OFFICE, Received, mail_config, run_cli
 from tests.test_run_google import google_config
 
 GARBAGE = b"PK\x03\x04 this is no longer a workbook"
 
 
-@pytest.fixture
-def smtp_server(monkeypatch):
-    yield from running_server(monkeypatch)
-
-
-@pytest.fixture
-def workbooks(tmp_path):
-    folder = tmp_path / "workbooks"
-    shutil.copytree(REPO / "samples" / "workbooks", folder)
-    return folder
 
 
 def check_json(path, today: str) -> dict:

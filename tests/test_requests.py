@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,8 +15,7 @@ from openpyxl import load_workbook
 
 from main import cli
 from store import Store
-from tests.conftest import REPO
-from tests.smtp_server import OFFICE, Received, mail_config, run_cli, running_server
+from tests.smtp_server import OFFICE, Received, mail_config, run_cli
 
 TOPIC_TAB = "Báo cáo chuyên đề"
 TITLE = "Báo cáo nhanh kết quả tuyên truyền Chuyên đề tháng 7/2023"
@@ -27,17 +25,6 @@ UNITS = ["941", "944", "949"]
 ADDRESS = {"941": "hlhpn.tpsoctrang@example.vn", "944": "hlhpn.mytu@example.vn", "949": "hlhpn.thanhtri@example.vn"}
 
 
-@pytest.fixture
-def smtp_server(monkeypatch):
-    yield from running_server(monkeypatch)
-
-
-@pytest.fixture
-def workbooks(tmp_path: Path) -> Path:
-    """A copy of the sample workbooks the test may edit as a unit would."""
-    folder = tmp_path / "workbooks"
-    shutil.copytree(REPO / "samples" / "workbooks", folder)
-    return folder
 
 
 def request_cli(path: Path, *args: str):

@@ -7,15 +7,13 @@ shows both. Local samples with a real SMTP server, and real gspread against the 
 from __future__ import annotations
 
 import json
-import shutil
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
 
 from main import cli
-from tests.conftest import REPO
-from tests.smtp_server import OFFICE, Received, mail_config, run_cli, running_server
+from tests.smtp_server import OFFICE, Received, mail_config, run_cli
 from tests.test_run_google import google_config, received
 
 COMMENT = "Số lượt HVPN tham dự chưa khớp với biên bản các buổi học tập, đề nghị kiểm tra lại"
@@ -24,16 +22,6 @@ TP_SOC_TRANG = "hlhpn.tpsoctrang@example.vn"
 TOPIC_TAB, MONTHLY_TAB = "Báo cáo chuyên đề", "Cam kết hằng tháng"
 
 
-@pytest.fixture
-def smtp_server(monkeypatch):
-    yield from running_server(monkeypatch)
-
-
-@pytest.fixture
-def workbooks(tmp_path):
-    folder = tmp_path / "workbooks"
-    shutil.copytree(REPO / "samples" / "workbooks", folder)
-    return folder
 
 
 def invoke(path, *args: str):

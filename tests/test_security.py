@@ -32,17 +32,13 @@ from settings import load_config
 from store import Store
 from tests.conftest import REPO, SAMPLE_TODAY, write_config
 from tests.sheets_fake import load_workbooks, service_account_info
-from tests.smtp_server import PASSWORD, running_server
+from tests.smtp_server import PASSWORD
 
 BOT = "bao-cao@soc-trang-test.iam.gserviceaccount.com"
 KEY_ID = "kid-5c0f1e2d9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d"
 SCRIPT = '<script>alert("x")</script>'
 FORMULA = '=HYPERLINK("http://x.example","bấm vào")'
 
-
-@pytest.fixture
-def smtp_server(monkeypatch):
-    yield from running_server(monkeypatch)
 
 
 def everything_written(tmp_path: Path) -> dict[str, bytes]:

@@ -21,7 +21,6 @@ from tests.conftest import SAMPLE_TODAY, write_config
 from tests.sheets_fake import WRITE_SCOPE
 from tests.sheets_fake_values import trimmed
 from tests.sheets_fake_writes import ensure_meta, properties
-from tests.smtp_server import running_server
 from tests.test_run_google import BOT, google_config
 
 OFFICE_SHEET = "van-phong-tinh-hoi"
@@ -179,10 +178,6 @@ def test_check_and_a_dry_run_write_nothing_back(tmp_path, google, private_key_pe
     assert writes(google) == 0 and google.fake.count("metadata", spreadsheet_id=OFFICE_SHEET) == 0
     assert all(WRITE_SCOPE not in s for s in google.fake.token_scopes.values())
 
-
-@pytest.fixture
-def smtp_server(monkeypatch):
-    yield from running_server(monkeypatch)
 
 
 def smtp(path, server):
