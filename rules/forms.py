@@ -101,13 +101,12 @@ def read_value(spec: FormField, raw: Any) -> Any:
     if problem:
         raise UnreadableValue(problem)
     if spec.type == "text":
-        return clean_text(raw)
+        return _clean_cell(raw)
     if spec.type == "choice":
-        wanted = fold(clean_text(raw))
-        for choice in spec.choices or ():
-            if fold(choice) == wanted:
-                return choice
-        raise UnreadableValue("not_a_choice")
+        choice = _choices(spec).get(fold(_clean_cell(raw)))
+        if choice is None:
+            raise UnreadableValue("not_a_choice")
+        return choice
     value = _PARSERS[spec.type](raw)
     if spec.min is not None and value < _bound(spec.min):
         raise UnreadableValue("below_min")
@@ -120,6 +119,39 @@ def read_value(spec: FormField, raw: Any) -> Any:
 def _bound(limit: float) -> Decimal:
     """A field's min or max as the Decimal it is written as (asked for every cell)."""
     return Decimal(str(limit))
+
+
+# The same texts (notes, choices, names) come back in every unit: each cleaned once. ``typed``
+# keeps 1 and 1.0 (and True) apart, which clean to different texts.
+_clean_cell = lru_cache(maxsize=65536, typed=True)(clean_text)
+
+
+def _choices(spec: FormField) -> dict[str, str]:
+    """A choice field's choices by their folded text (the first of those that fold alike), made
+    once per field rather than folded again for every cell."""
+    cached = _CHOICES.get(id(spec))
+    if cached is None or cached[0] is not spec:
+        index: dict[str, str] = {}
+        for choice in spec.choices or ():
+            index.setdefault(fold(choice), choice)
+        cached = _CHOICES[id(spec)] = (spec, index)
+    return cached[1]
+
+
+_CHOICES: dict[int, tuple[FormField, dict[str, str]]] = {}
+
+
+def _shows_value(raw: Any) -> bool:
+    """Neither empty nor a formula showing no value: ``not (is_missing(raw) or cell_problem(raw))``
+    with the common cells (numbers, dates, plain text) decided without the general checks."""
+    kind = type(raw)
+    if kind is float:
+        return raw == raw  # NaN is an empty cell
+    if kind is str:
+        return not is_missing(raw) and not error_value(raw)
+    if kind is int or kind is dt.date or kind is dt.datetime:
+        return True
+    return not (is_missing(raw) or cell_problem(raw))
 
 
 def _header_columns(
@@ -207,7 +239,7 @@ def read_form(form: Form, grid: list[list[Any]], tab: str, unit_id: str, calenda
     for row_index in range(header_index + 1, len(grid)):
         row = grid[row_index]
         # A row of nothing but formulas showing no value (a template's =C3/B3 giving #DIV/0!) is no data.
-        if all(is_missing(v) or cell_problem(v) for v in row):
+        if not any(map(_shows_value, row)):
             continue
         record = _read_row(form, row, row_index, tab, unit_id, calendar, period_col, date_col, field_cols)
         if record is None:
@@ -307,7 +339,14 @@ def _read_row(
         if index is None:
             record.values[spec.key] = None
             continue
-        raw = cell_value(index)
+        raw = row[index] if index < len(row) else None
+        if type(raw) is float and spec.type == "integer" and raw.is_integer() and abs(raw) < 2**53:
+            # The common cell, a whole number in an integer field: parse_integer's own fast path,
+            # without the checks that cannot apply to a float.
+            value = int(raw)
+            if (spec.min is None or value >= _bound(spec.min)) and (spec.max is None or value <= _bound(spec.max)):
+                record.values[spec.key] = value
+                continue
         if is_missing(raw):
             record.values[spec.key] = None
             if spec.required:
