@@ -184,7 +184,11 @@ def _header_columns(
 
 
 def _find_column(columns: dict[str, int], *labels: str) -> int | None:
-    return next((columns[fold(lbl)] for lbl in labels if fold(lbl) in columns), None)
+    for label in labels:
+        index = columns.get(fold(label))
+        if index is not None:
+            return index
+    return None
 
 
 def read_form(form: Form, grid: list[list[Any]], tab: str, unit_id: str, calendar: Calendar) -> FormReading:

@@ -184,6 +184,7 @@ def render_text(config: Config, judgement: Judgement) -> str:
             + [text("check_table", "findings")]
         )
         rows = [header]
+        short = {s: text("status_short", s) for s in {r.status for r in reports}}  # once per status
         for unit in config.units:
             cells = [by_cell.get((unit.id, p.id)) for p in periods]
             if not any(cells):
@@ -191,7 +192,7 @@ def render_text(config: Config, judgement: Judgement) -> str:
             count = sum(len(c.findings) for c in cells if c)
             count += unit_findings[(unit.id, None)] + unit_findings[(unit.id, form.key)]
             rows.append(
-                [f"{unit.id} {unit.name}"] + [text("status_short", c.status) if c else "" for c in cells] + [str(count)]
+                [f"{unit.id} {unit.name}"] + [short[c.status] if c else "" for c in cells] + [str(count)]
             )
         deadline_row = (
             [text("check_table", "deadline")]
