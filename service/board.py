@@ -268,12 +268,18 @@ def _queued(config: Config, waiting: list[Entry]) -> list[QueuedLine]:
     ]
 
 
-def gather_board(config: Config, store: Store, findings: dict[str, list[str]] | None = None) -> Board:
+def gather_board(
+    config: Config,
+    store: Store,
+    findings: dict[str, list[str]] | None = None,
+    saved: list[ReportRow] | None = None,
+) -> Board:
     """The board from the store: last judgements, reminders sent, units seen, emails queued.
 
     ``findings`` (from `finding_lines`) gives the messages of the units judged just now; the
-    store keeps only their number, which is shown for the other units."""
-    reports = store.report_statuses()
+    store keeps only their number, which is shown for the other units. ``saved``: the last
+    judgements just saved, which need not be read back."""
+    reports = store.report_statuses() if saved is None else store.report_statuses_saved(saved)
     return Board(
         config.organisation.name,
         config.organisation.office_name,
@@ -326,12 +332,15 @@ def write_atomically(path: Path, content: str | bytes) -> None:
         raise
 
 
-def publish_board(config: Config, store: Store, judgement: Judgement | None = None) -> Path | None:
+def publish_board(
+    config: Config, store: Store, judgement: Judgement | None = None, saved: list[ReportRow] | None = None
+) -> Path | None:
     """Rewrite ``config.board_file`` (unless it is null); a board that cannot be written is a
-    warning in the log, never a failed run. Returns the path written."""
+    warning in the log, never a failed run. Returns the path written. ``saved``: the rows of
+    ``judgement`` just saved with Store.save_report_statuses."""
     if config.board_file is None:
         return None
-    html = render_board(gather_board(config, store, finding_lines(judgement) if judgement else None))
+    html = render_board(gather_board(config, store, finding_lines(judgement) if judgement else None, saved))
     try:
         write_atomically(config.board_file, html)
     except OSError as exc:
