@@ -306,7 +306,7 @@ def _read_row(
         return row[index] if index is not None and index < len(row) else None
 
     raw_period = cell_value(period_col)
-    period = None if is_missing(raw_period) or cell_problem(raw_period) else parse_period(raw_period, calendar)
+    period = parse_period(raw_period, calendar) if _shows_value(raw_period) else None
     if period is None:
         return None
     record = Record(
@@ -344,13 +344,21 @@ def _read_row(
             record.values[spec.key] = None
             continue
         raw = row[index] if index < len(row) else None
-        if type(raw) is float and spec.type == "integer" and raw.is_integer() and abs(raw) < 2**53:
-            # The common cell, a whole number in an integer field: parse_integer's own fast path,
-            # without the checks that cannot apply to a float.
+        kind = type(raw)
+        # The common cells, read without the checks that cannot apply to them: a whole number in
+        # an integer field (parse_integer's own fast path), text in a text field, a date cell in
+        # a date field (which has no bounds).
+        if kind is float and spec.type == "integer" and raw.is_integer() and abs(raw) < 2**53:
             value = int(raw)
             if (spec.min is None or value >= _bound(spec.min)) and (spec.max is None or value <= _bound(spec.max)):
                 record.values[spec.key] = value
                 continue
+        elif kind is str and spec.type == "text" and _shows_value(raw):
+            record.values[spec.key] = _clean_cell(raw)
+            continue
+        elif kind is dt.date and spec.type == "date":
+            record.values[spec.key] = raw
+            continue
         if is_missing(raw):
             record.values[spec.key] = None
             if spec.required:
