@@ -154,33 +154,72 @@ def _shows_value(raw: Any) -> bool:
     return not (is_missing(raw) or cell_problem(raw))
 
 
-def _header_columns(
-    form: Form, header: list[Any], unit_id: str, tab: str, row: int
-) -> tuple[dict[str, int], list[Finding]]:
-    """Column index per folded header label; duplicates reported, the first one kept."""
+@dataclass(frozen=True)
+class _Layout:
+    """Where a form's columns are in one header row: what read_form needs of the header, which
+    depends on the form and the header's cells alone."""
+
+    duplicates: list[tuple[int, Any]]  # (column, cell) of each header repeating an earlier one
+    period_col: int | None
+    date_col: int | None
+    field_cols: dict[str, int]  # read, never changed, by every record of the tabs sharing it
+    missing: list[FormField]  # fields whose column is not there
+
+
+def _layout(form: Form, header: list[Any]) -> _Layout:
     columns: dict[str, int] = {}
-    findings = []
+    duplicates = []
     for index, raw in enumerate(header):
         if is_missing(raw):
             continue
         key = fold(str(raw))
-        if key in columns:
-            findings.append(
-                Finding(
-                    unit_id,
-                    "duplicate_column",
-                    finding_text("duplicate_column", label=clean_text(raw), cell=cell_ref(tab, row, index)),
-                    severity="medium",
-                    blocking=False,
-                    form_key=form.key,
-                    tab=tab,
-                    cell=cell_ref(tab, row, index),
-                    field_label=clean_text(raw),
-                )
-            )
+        if key in columns:  # the first one kept
+            duplicates.append((index, raw))
             continue
         columns[key] = index
-    return columns, findings
+    period_col = _find_column(columns, form.period_label)
+    date_col = _find_column(columns, form.report_date_label) if form.report_date_label else None
+    field_cols: dict[str, int] = {}
+    missing = []
+    for spec in form.fields:
+        index = _find_column(columns, spec.label, *spec.aliases)
+        if index is None:
+            missing.append(spec)
+        else:
+            field_cols[spec.key] = index
+    return _Layout(duplicates, period_col, date_col, field_cols, missing)
+
+
+_LAYOUTS: dict[tuple[int, tuple[Any, ...]], tuple[Form, _Layout]] = {}
+
+
+def _header_layout(form: Form, header: list[Any]) -> _Layout:
+    """``_layout``, made once per form and header of plain text: every unit's tab has the same
+    header, or one of a few. (A header holding other cells is read afresh: 1 and 1.0 are equal
+    keys, but fold to different labels.)"""
+    if not all(type(raw) is str or raw is None for raw in header):
+        return _layout(form, header)
+    key = (id(form), tuple(header))
+    cached = _LAYOUTS.get(key)
+    if cached is None or cached[0] is not form:
+        if len(_LAYOUTS) > 4096:
+            _LAYOUTS.clear()
+        cached = _LAYOUTS[key] = (form, _layout(form, header))
+    return cached[1]
+
+
+def _duplicate_column(form: Form, unit_id: str, tab: str, row: int, index: int, raw: Any) -> Finding:
+    return Finding(
+        unit_id,
+        "duplicate_column",
+        finding_text("duplicate_column", label=clean_text(raw), cell=cell_ref(tab, row, index)),
+        severity="medium",
+        blocking=False,
+        form_key=form.key,
+        tab=tab,
+        cell=cell_ref(tab, row, index),
+        field_label=clean_text(raw),
+    )
 
 
 def _find_column(columns: dict[str, int], *labels: str) -> int | None:
@@ -199,7 +238,8 @@ def read_form(form: Form, grid: list[list[Any]], tab: str, unit_id: str, calenda
         grid = grid[:MAX_ROWS]
     header_index = form.header_row - 1
     header = grid[header_index] if len(grid) > header_index else []
-    columns, reading.findings = _header_columns(form, list(header), unit_id, tab, header_index)
+    layout = _header_layout(form, list(header))
+    reading.findings = [_duplicate_column(form, unit_id, tab, header_index, i, raw) for i, raw in layout.duplicates]
 
     def missing_column(label: str, blocking: bool) -> Finding:
         return Finding(
@@ -225,20 +265,14 @@ def read_form(form: Form, grid: list[list[Any]], tab: str, unit_id: str, calenda
                 tab=tab,
             )
         )
-    period_col = _find_column(columns, form.period_label)
+    period_col, date_col, field_cols = layout.period_col, layout.date_col, layout.field_cols
     if period_col is None:
         reading.findings.append(missing_column(form.period_label, True))
         return reading
-    date_col = _find_column(columns, form.report_date_label) if form.report_date_label else None
-    field_cols: dict[str, int] = {}
-    for spec in form.fields:
-        index = _find_column(columns, spec.label, *spec.aliases)
-        if index is None:
-            reading.findings.append(missing_column(spec.label, spec.required))
-            if spec.required:
-                reading.missing_required.append(spec.key)
-        else:
-            field_cols[spec.key] = index
+    for spec in layout.missing:
+        reading.findings.append(missing_column(spec.label, spec.required))
+        if spec.required:
+            reading.missing_required.append(spec.key)
 
     for row_index in range(header_index + 1, len(grid)):
         row = grid[row_index]
