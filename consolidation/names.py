@@ -7,6 +7,8 @@ never by its id. The words themselves live in templates/ (mail.yaml, messages.ya
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from consolidation.texts import catalogue_value
 from rules.messages import text
 from rules.model import Period
@@ -28,8 +30,14 @@ def short_unit_name(unit: Unit) -> str:
     """The name subjects and tables use: "Hội LHPN huyện Long Phú" → "Long Phú", "thị xã" → "TX"."""
     if unit.short_name:
         return unit.short_name
+    return _shortened(unit.name)
+
+
+@lru_cache(maxsize=8192)
+def _shortened(full_name: str) -> str:
+    """``full_name`` without its prefixes (asked for every unit by the board, the text and each email)."""
     rules = catalogue_value("unit_name_prefixes")
-    name = clean_text(unit.name)
+    name = clean_text(full_name)
     for group in ("organisation", "kind"):
         shorter = _without_prefix(name, {str(k): str(v or "") for k, v in rules[group].items()})
         if shorter:

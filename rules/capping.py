@@ -18,6 +18,8 @@ def cap_findings(findings: Iterable[Finding], limit: int = FINDINGS_PER_KIND) ->
     """``findings`` in order, keeping at most ``limit`` of each code on each tab; each kind cut
     short gets one more finding, after its last kept one, counting the rest."""
     findings = list(findings)
+    if len(findings) <= limit:  # the usual case: no kind can have more than the limit
+        return findings
     seen: dict[tuple[str, str | None], int] = {}
     for found in findings:
         key = (found.code, found.tab)

@@ -101,13 +101,12 @@ def read_value(spec: FormField, raw: Any) -> Any:
     if problem:
         raise UnreadableValue(problem)
     if spec.type == "text":
-        return clean_text(raw)
+        return _clean_cell(raw)
     if spec.type == "choice":
-        wanted = fold(clean_text(raw))
-        for choice in spec.choices or ():
-            if fold(choice) == wanted:
-                return choice
-        raise UnreadableValue("not_a_choice")
+        choice = _choices(spec).get(fold(_clean_cell(raw)))
+        if choice is None:
+            raise UnreadableValue("not_a_choice")
+        return choice
     value = _PARSERS[spec.type](raw)
     if spec.min is not None and value < _bound(spec.min):
         raise UnreadableValue("below_min")
@@ -122,37 +121,113 @@ def _bound(limit: float) -> Decimal:
     return Decimal(str(limit))
 
 
-def _header_columns(
-    form: Form, header: list[Any], unit_id: str, tab: str, row: int
-) -> tuple[dict[str, int], list[Finding]]:
-    """Column index per folded header label; duplicates reported, the first one kept."""
+# The same texts (notes, choices, names) come back in every unit: each cleaned once. ``typed``
+# keeps 1 and 1.0 (and True) apart, which clean to different texts.
+_clean_cell = lru_cache(maxsize=65536, typed=True)(clean_text)
+
+
+def _choices(spec: FormField) -> dict[str, str]:
+    """A choice field's choices by their folded text (the first of those that fold alike), made
+    once per field rather than folded again for every cell."""
+    cached = _CHOICES.get(id(spec))
+    if cached is None or cached[0] is not spec:
+        index: dict[str, str] = {}
+        for choice in spec.choices or ():
+            index.setdefault(fold(choice), choice)
+        cached = _CHOICES[id(spec)] = (spec, index)
+    return cached[1]
+
+
+_CHOICES: dict[int, tuple[FormField, dict[str, str]]] = {}
+
+
+def _shows_value(raw: Any) -> bool:
+    """Neither empty nor a formula showing no value: ``not (is_missing(raw) or cell_problem(raw))``
+    with the common cells (numbers, dates, plain text) decided without the general checks."""
+    kind = type(raw)
+    if kind is float:
+        return raw == raw  # NaN is an empty cell
+    if kind is str:
+        return not is_missing(raw) and not error_value(raw)
+    if kind is int or kind is dt.date or kind is dt.datetime:
+        return True
+    return not (is_missing(raw) or cell_problem(raw))
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where a form's columns are in one header row: what read_form needs of the header, which
+    depends on the form and the header's cells alone."""
+
+    duplicates: list[tuple[int, Any]]  # (column, cell) of each header repeating an earlier one
+    period_col: int | None
+    date_col: int | None
+    field_cols: dict[str, int]  # read, never changed, by every record of the tabs sharing it
+    missing: list[FormField]  # fields whose column is not there
+
+
+def _layout(form: Form, header: list[Any]) -> _Layout:
     columns: dict[str, int] = {}
-    findings = []
+    duplicates = []
     for index, raw in enumerate(header):
         if is_missing(raw):
             continue
         key = fold(str(raw))
-        if key in columns:
-            findings.append(
-                Finding(
-                    unit_id,
-                    "duplicate_column",
-                    finding_text("duplicate_column", label=clean_text(raw), cell=cell_ref(tab, row, index)),
-                    severity="medium",
-                    blocking=False,
-                    form_key=form.key,
-                    tab=tab,
-                    cell=cell_ref(tab, row, index),
-                    field_label=clean_text(raw),
-                )
-            )
+        if key in columns:  # the first one kept
+            duplicates.append((index, raw))
             continue
         columns[key] = index
-    return columns, findings
+    period_col = _find_column(columns, form.period_label)
+    date_col = _find_column(columns, form.report_date_label) if form.report_date_label else None
+    field_cols: dict[str, int] = {}
+    missing = []
+    for spec in form.fields:
+        index = _find_column(columns, spec.label, *spec.aliases)
+        if index is None:
+            missing.append(spec)
+        else:
+            field_cols[spec.key] = index
+    return _Layout(duplicates, period_col, date_col, field_cols, missing)
+
+
+_LAYOUTS: dict[tuple[int, tuple[Any, ...]], tuple[Form, _Layout]] = {}
+
+
+def _header_layout(form: Form, header: list[Any]) -> _Layout:
+    """``_layout``, made once per form and header of plain text: every unit's tab has the same
+    header, or one of a few. (A header holding other cells is read afresh: 1 and 1.0 are equal
+    keys, but fold to different labels.)"""
+    if not all(type(raw) is str or raw is None for raw in header):
+        return _layout(form, header)
+    key = (id(form), tuple(header))
+    cached = _LAYOUTS.get(key)
+    if cached is None or cached[0] is not form:
+        if len(_LAYOUTS) > 4096:
+            _LAYOUTS.clear()
+        cached = _LAYOUTS[key] = (form, _layout(form, header))
+    return cached[1]
+
+
+def _duplicate_column(form: Form, unit_id: str, tab: str, row: int, index: int, raw: Any) -> Finding:
+    return Finding(
+        unit_id,
+        "duplicate_column",
+        finding_text("duplicate_column", label=clean_text(raw), cell=cell_ref(tab, row, index)),
+        severity="medium",
+        blocking=False,
+        form_key=form.key,
+        tab=tab,
+        cell=cell_ref(tab, row, index),
+        field_label=clean_text(raw),
+    )
 
 
 def _find_column(columns: dict[str, int], *labels: str) -> int | None:
-    return next((columns[fold(lbl)] for lbl in labels if fold(lbl) in columns), None)
+    for label in labels:
+        index = columns.get(fold(label))
+        if index is not None:
+            return index
+    return None
 
 
 def read_form(form: Form, grid: list[list[Any]], tab: str, unit_id: str, calendar: Calendar) -> FormReading:
@@ -163,7 +238,8 @@ def read_form(form: Form, grid: list[list[Any]], tab: str, unit_id: str, calenda
         grid = grid[:MAX_ROWS]
     header_index = form.header_row - 1
     header = grid[header_index] if len(grid) > header_index else []
-    columns, reading.findings = _header_columns(form, list(header), unit_id, tab, header_index)
+    layout = _header_layout(form, list(header))
+    reading.findings = [_duplicate_column(form, unit_id, tab, header_index, i, raw) for i, raw in layout.duplicates]
 
     def missing_column(label: str, blocking: bool) -> Finding:
         return Finding(
@@ -189,25 +265,19 @@ def read_form(form: Form, grid: list[list[Any]], tab: str, unit_id: str, calenda
                 tab=tab,
             )
         )
-    period_col = _find_column(columns, form.period_label)
+    period_col, date_col, field_cols = layout.period_col, layout.date_col, layout.field_cols
     if period_col is None:
         reading.findings.append(missing_column(form.period_label, True))
         return reading
-    date_col = _find_column(columns, form.report_date_label) if form.report_date_label else None
-    field_cols: dict[str, int] = {}
-    for spec in form.fields:
-        index = _find_column(columns, spec.label, *spec.aliases)
-        if index is None:
-            reading.findings.append(missing_column(spec.label, spec.required))
-            if spec.required:
-                reading.missing_required.append(spec.key)
-        else:
-            field_cols[spec.key] = index
+    for spec in layout.missing:
+        reading.findings.append(missing_column(spec.label, spec.required))
+        if spec.required:
+            reading.missing_required.append(spec.key)
 
     for row_index in range(header_index + 1, len(grid)):
         row = grid[row_index]
         # A row of nothing but formulas showing no value (a template's =C3/B3 giving #DIV/0!) is no data.
-        if all(is_missing(v) or cell_problem(v) for v in row):
+        if not any(map(_shows_value, row)):
             continue
         record = _read_row(form, row, row_index, tab, unit_id, calendar, period_col, date_col, field_cols)
         if record is None:
@@ -270,7 +340,7 @@ def _read_row(
         return row[index] if index is not None and index < len(row) else None
 
     raw_period = cell_value(period_col)
-    period = None if is_missing(raw_period) or cell_problem(raw_period) else parse_period(raw_period, calendar)
+    period = parse_period(raw_period, calendar) if _shows_value(raw_period) else None
     if period is None:
         return None
     record = Record(
@@ -307,7 +377,22 @@ def _read_row(
         if index is None:
             record.values[spec.key] = None
             continue
-        raw = cell_value(index)
+        raw = row[index] if index < len(row) else None
+        kind = type(raw)
+        # The common cells, read without the checks that cannot apply to them: a whole number in
+        # an integer field (parse_integer's own fast path), text in a text field, a date cell in
+        # a date field (which has no bounds).
+        if kind is float and spec.type == "integer" and raw.is_integer() and abs(raw) < 2**53:
+            value = int(raw)
+            if (spec.min is None or value >= _bound(spec.min)) and (spec.max is None or value <= _bound(spec.max)):
+                record.values[spec.key] = value
+                continue
+        elif kind is str and spec.type == "text" and _shows_value(raw):
+            record.values[spec.key] = _clean_cell(raw)
+            continue
+        elif kind is dt.date and spec.type == "date":
+            record.values[spec.key] = raw
+            continue
         if is_missing(raw):
             record.values[spec.key] = None
             if spec.required:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from rules.messages import finding_text
@@ -21,6 +22,9 @@ _COMPARE = {
     ">": operator.gt,
     ">=": operator.ge,
 }
+
+
+_NUMBERS = frozenset({int, Decimal})
 
 
 def _present(names: tuple[str, ...], values: Mapping[str, Any]) -> bool:
@@ -40,6 +44,13 @@ def rule_holds(rule: Rule, values: Mapping[str, Any]) -> bool | None:
         return None
     if rule.missing_values == "skip_if_all_missing" and names and len(missing) == len(names):
         return None
+    if left.alone is not None and right.alone is not None:
+        # Two fields compared: their numbers compare as the Decimals evaluate would make of them.
+        left_value, right_value = values.get(left.alone), values.get(right.alone)
+        left_value = 0 if left_value is None else left_value
+        right_value = 0 if right_value is None else right_value
+        if type(left_value) in _NUMBERS and type(right_value) in _NUMBERS:
+            return _COMPARE[rule.operator](left_value, right_value)
     # Expressions read their names from ``values`` as Decimal themselves (a missing one as 0).
     left_value, right_value = left.evaluate(values), right.evaluate(values)
     if left_value is None or right_value is None:

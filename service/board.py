@@ -268,12 +268,18 @@ def _queued(config: Config, waiting: list[Entry]) -> list[QueuedLine]:
     ]
 
 
-def gather_board(config: Config, store: Store, findings: dict[str, list[str]] | None = None) -> Board:
+def gather_board(
+    config: Config,
+    store: Store,
+    findings: dict[str, list[str]] | None = None,
+    saved: list[ReportRow] | None = None,
+) -> Board:
     """The board from the store: last judgements, reminders sent, units seen, emails queued.
 
     ``findings`` (from `finding_lines`) gives the messages of the units judged just now; the
-    store keeps only their number, which is shown for the other units."""
-    reports = store.report_statuses()
+    store keeps only their number, which is shown for the other units. ``saved``: the last
+    judgements just saved, which need not be read back."""
+    reports = store.report_statuses() if saved is None else store.report_statuses_saved(saved)
     return Board(
         config.organisation.name,
         config.organisation.office_name,
@@ -286,23 +292,30 @@ def gather_board(config: Config, store: Store, findings: dict[str, list[str]] | 
 
 
 def render_board(board: Board) -> str:
-    return render("board.html", board=board, board_cell=_cell_renderer())
+    return render("board.html", board=board, board_cells=_cells_renderer())
 
 
-def _cell_renderer() -> Callable[[Cell, Column, dict[str, str]], Markup]:
-    """``board_cell`` for board.html: each distinct cell rendered once (most of 40,000 are alike)."""
+def _cells_renderer() -> Callable[[list[Cell | None], list[Column], dict[str, str]], Markup]:
+    """``board_cells`` for board.html: a grid row's cells, each distinct cell rendered once (most
+    of 40,000 are alike), joined here rather than by a template loop over every cell."""
     from markupsafe import Markup
 
     template = environment().get_template("_board_cell.html")
-    rendered: dict[tuple[Cell, str], Markup] = {}
+    rendered: dict[tuple[Cell, str], str] = {}
 
-    def board_cell(cell: Cell, column: Column, symbols: dict[str, str]) -> Markup:
-        key = (cell, column.label)
-        if key not in rendered:
-            rendered[key] = Markup(template.render(cell=cell, column=column, symbols=symbols))
-        return rendered[key]
+    def board_cells(cells: list[Cell | None], columns: list[Column], symbols: dict[str, str]) -> Markup:
+        parts = []
+        for cell, column in zip(cells, columns, strict=True):
+            if cell is None:
+                parts.append("<td></td>\n")
+                continue
+            key = (cell, column.label)
+            if key not in rendered:
+                rendered[key] = template.render(cell=cell, column=column, symbols=symbols) + "\n"
+            parts.append(rendered[key])
+        return Markup("".join(parts))
 
-    return board_cell
+    return board_cells
 
 
 def write_atomically(path: Path, content: str | bytes) -> None:
@@ -319,12 +332,15 @@ def write_atomically(path: Path, content: str | bytes) -> None:
         raise
 
 
-def publish_board(config: Config, store: Store, judgement: Judgement | None = None) -> Path | None:
+def publish_board(
+    config: Config, store: Store, judgement: Judgement | None = None, saved: list[ReportRow] | None = None
+) -> Path | None:
     """Rewrite ``config.board_file`` (unless it is null); a board that cannot be written is a
-    warning in the log, never a failed run. Returns the path written."""
+    warning in the log, never a failed run. Returns the path written. ``saved``: the rows of
+    ``judgement`` just saved with Store.save_report_statuses."""
     if config.board_file is None:
         return None
-    html = render_board(gather_board(config, store, finding_lines(judgement) if judgement else None))
+    html = render_board(gather_board(config, store, finding_lines(judgement) if judgement else None, saved))
     try:
         write_atomically(config.board_file, html)
     except OSError as exc:

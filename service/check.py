@@ -59,13 +59,18 @@ def collect(
         )
         store.record_units_seen([u.id for u in units], read_ok, today)
         record_history(config, store, readings, today)
-        store.save_report_statuses(
-            ReportRow(r.unit_id, r.form_key, r.period.id, r.period.label, r.deadline, r.status, r.submitted_on,
-                      len(r.findings), r.unit_id not in judgement.unreadable_since, today)
-            for r in judgement.reports
-        )  # fmt: skip
+        store.save_report_statuses(report_rows(judgement))
         store.start_run(command, today)
     return judgement
+
+
+def report_rows(judgement: Judgement) -> list[ReportRow]:
+    """Each report's last judgement as the store keeps it."""
+    return [
+        ReportRow(r.unit_id, r.form_key, r.period.id, r.period.label, r.deadline, r.status, r.submitted_on,
+                  len(r.findings), r.unit_id not in judgement.unreadable_since, judgement.today)
+        for r in judgement.reports
+    ]  # fmt: skip
 
 
 def read_all(config: Config, source: Source, units: list[Unit], tabs: dict[str, list[str]]) -> dict[str, UnitReading]:
@@ -186,15 +191,14 @@ def render_text(config: Config, judgement: Judgement) -> str:
             + [text("check_table", "findings")]
         )
         rows = [header]
+        short = {s: text("status_short", s) for s in {r.status for r in reports}}  # once per status
         for unit in config.units:
             cells = [by_cell.get((unit.id, p.id)) for p in periods]
             if not any(cells):
                 continue
             count = sum(len(c.findings) for c in cells if c)
             count += unit_findings[(unit.id, None)] + unit_findings[(unit.id, form.key)]
-            rows.append(
-                [f"{unit.id} {unit.name}"] + [text("status_short", c.status) if c else "" for c in cells] + [str(count)]
-            )
+            rows.append([f"{unit.id} {unit.name}"] + [short[c.status] if c else "" for c in cells] + [str(count)])
         deadline_row = (
             [text("check_table", "deadline")]
             + [
@@ -241,7 +245,7 @@ def check_command(config: Config, today: dt.date, unit_id: str | None, as_json: 
         if unit_id and unit_id not in {u.id for u in config.units}:
             raise ConfigError(f"--unit: no unit with id {unit_id!r} in config or the control sheet")
         judgement = collect(config, today, store, [unit_id] if unit_id else None, source=source, full=full)
-        publish_board(config, store, judgement)
+        publish_board(config, store, judgement, saved=report_rows(judgement))
     log_unit_problems(config, judgement)
     if as_json:
         shown = judgement_as_dict(config, judgement)

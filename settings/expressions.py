@@ -30,6 +30,8 @@ class Expression:
     text: str
     tree: ast.expr
     names: tuple[str, ...]
+    # The field key when the expression is that key alone (most rules compare two fields).
+    alone: str | None = None
 
     def evaluate(self, values: Mapping[str, Decimal | None]) -> Decimal | None:
         """The value, with missing fields read as 0; None when it divides by zero."""
@@ -61,7 +63,8 @@ def parse_expression(text: str) -> Expression:
                 raise ExpressionError(f"only + - * / are allowed in {text!r}")
         elif not isinstance(node, (ast.Load, ast.operator, ast.unaryop)):
             raise ExpressionError(f"{type(node).__name__} is not allowed in {text!r}")
-    return Expression(text=str(text).strip(), tree=tree, names=tuple(names))
+    alone = tree.id if isinstance(tree, ast.Name) else None
+    return Expression(text=str(text).strip(), tree=tree, names=tuple(names), alone=alone)
 
 
 def _evaluate(node: ast.expr, values: Mapping[str, Decimal | None]) -> Decimal:

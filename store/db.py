@@ -71,6 +71,13 @@ class ReportRow:
     judged_on: dt.date
 
 
+def _report_row(
+    u: str, f: str, p: str, label: str, d: str, s: str, sub: str | None, n: int, read: int, j: str
+) -> ReportRow:
+    return ReportRow(u, f, p, label, dt.date.fromisoformat(d), s, dt.date.fromisoformat(sub) if sub else None, n,
+                     bool(read), dt.date.fromisoformat(j))  # fmt: skip
+
+
 def _day(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
@@ -363,11 +370,28 @@ class Store(LedgerQueries, SheetQueries, RequestQueries, ReviewQueries, WriteQue
             " ORDER BY deadline, period_id, unit_id, form_key",
             (period_id, period_id),
         )
-        return [
-            ReportRow(u, f, p, label, dt.date.fromisoformat(d), s, dt.date.fromisoformat(sub) if sub else None, n,
-                      bool(read), dt.date.fromisoformat(j))
-            for u, f, p, label, d, s, sub, n, read, j in rows
-        ]  # fmt: skip
+        return [_report_row(*row) for row in rows]
+
+    def report_statuses_saved(self, saved: Iterable[ReportRow]) -> list[ReportRow]:
+        """What report_statuses() gives right after save_report_statuses(saved) of rows judged on
+        one day, without reading back the thousands just written: only the rows of other days
+        (reports no longer in view) come from the store. Read whole if that day holds other rows."""
+        latest = {(r.unit_id, r.form_key, r.period_id): r for r in saved}  # the last of a key replaced the others
+        days = {r.judged_on for r in latest.values()}
+        if len(days) != 1:
+            return self.report_statuses()
+        day = days.pop().isoformat()
+        (count,) = self.connection.execute("SELECT COUNT(*) FROM report_status WHERE judged_on = ?", (day,)).fetchone()
+        if count != len(latest):
+            return self.report_statuses()
+        others = self.connection.execute(
+            "SELECT unit_id, form_key, period_id, period_label, deadline, status, submitted_on, finding_count,"
+            " sheet_read, judged_on FROM report_status WHERE judged_on <> ?",
+            (day,),
+        )
+        rows = [*latest.values(), *(_report_row(*row) for row in others)]
+        # report_statuses()'s order: ISO dates sort as text, and Python orders str as SQLite's BINARY does.
+        return sorted(rows, key=lambda r: (r.deadline, r.period_id, r.unit_id, r.form_key))
 
     def period_labels(self, period_ids: Iterable[str]) -> dict[str, str]:
         """How each period was named when last judged (for texts about emails of that period)."""

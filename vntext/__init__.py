@@ -224,6 +224,7 @@ def parse_date(value: Any) -> dt.date:
     raise UnreadableValue("not_a_date", value=value)
 
 
+@lru_cache(maxsize=1024)
 def column_letter(index: int) -> str:
     """0 → A, 25 → Z, 26 → AA."""
     letters = ""
