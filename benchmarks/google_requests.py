@@ -6,7 +6,7 @@ counts the requests that reach the server and times the run, first run and uncha
   * this source: one values:batchGet per spreadsheet, unchanged ones skipped via Drive;
   * naive gspread: open_by_key → worksheet(tab) → get_all_values, per tab.
 The client-side rate limiter is off; the quota-implied minimum is printed beside the wall time:
-Sheets reads / 55 a minute for one service account. Prints figures; asserts nothing.
+Sheets reads / 58 a minute for one service account (the per-account default). Prints figures; asserts nothing.
 
     python benchmarks/google_requests.py [--sizes 11,103,3321]
 """
@@ -35,7 +35,7 @@ from sync.google import GoogleSheetsSource  # noqa: E402
 from sync.google_http import RedirectingSession, load_service_account  # noqa: E402
 from tests.sheets_fake import FakeGoogle, service_account_info  # noqa: E402
 
-READS_PER_MINUTE = 55
+READS_PER_MINUTE = 58
 SHEETS_KINDS = ("batch_get", "metadata", "values_get")
 BOT = "bench@soc-trang.iam.gserviceaccount.com"
 
