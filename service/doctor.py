@@ -6,6 +6,8 @@ Operator-facing, so in English.
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +18,7 @@ from errors import ConfigError
 from rules.grids import UnitGrids
 from rules.judge import owed_tabs
 from settings.schema import Config, Form
+from store import Store
 from sync.factory import build_source
 from sync.source import Source
 from vntext import clean_text, fold, is_missing
@@ -122,11 +125,41 @@ def transport_row(transport: Transport) -> DoctorRow:
     return DoctorRow(SERVICE, check, True, detail)
 
 
+def control_rows(config: Config, source: Source) -> tuple[list[DoctorRow], Config]:
+    """The control sheet read as `run` reads it (on a scratch copy of the store, so nothing is
+    applied), and the config with its units, which the unit checks then cover too."""
+    from service.control import apply_control
+
+    if config.control is None:
+        return [], config
+    today = dt.datetime.now(zoneinfo.ZoneInfo(config.organisation.timezone)).date()
+    with Store.scratch(config.state_file) as store:
+        controlled = apply_control(config, store, today, source, record=False)
+    name = f"control sheet {config.control.sheet}"
+    if controlled.unreadable:
+        fix = "Check control.sheet; share the control sheet with the service account (Editor for control --init)."
+        return [DoctorRow(SERVICE, "control sheet", False, f"{name}: not read", fix)], controlled.config
+    whole_tab = [p for p in controlled.problems if p.row is None]
+    if whole_tab:
+        fix = "Run `python main.py control --init` to lay its tabs out again (it never touches rows)."
+        return [DoctorRow(SERVICE, "control sheet", False, whole_tab[0].message, fix)], controlled.config
+    detail = f"{name}: {len(controlled.config.units)} units followed"
+    rows = [DoctorRow(SERVICE, "control sheet", True, detail)]
+    if controlled.problems:
+        fix = "The office corrects those rows; `python main.py control --check` lists them."
+        bad = len({(p.tab, p.row) for p in controlled.problems})
+        rows.append(DoctorRow(SERVICE, "control rows", False, f"{bad} row(s) cannot apply", fix))
+    return rows, controlled.config
+
+
 def run_doctor(config: Config) -> list[DoctorRow]:
-    """Every check, in the order an operator fixes things: config, source, units, mail."""
+    """Every check, in the order an operator fixes things: config, source, control sheet, units, mail."""
     rows = [DoctorRow(SERVICE, "config", True, f"{len(config.units)} units, {len(config.forms)} forms")]
     checked, source = source_rows(config)
     rows += checked
+    if source is not None:
+        controlled, config = control_rows(config, source)
+        rows += controlled
     tabs = {unit.id: owed_tabs(config, unit) for unit in config.units}
     if source is None:
         rows += [

@@ -41,6 +41,7 @@ def make_config(tmp_path: Path, google: FakeGoogle, private_key_pem: str):
             if entry.get("units"):
                 entry["units"] = [u for u in entry["units"] if u in sheets]
         raw["mail"] = {"delivery": {"transport": "outbox", "folder": str(tmp_path / "outbox")}}
+        raw.pop("control", None)  # the shipped control workbook is local; these units are on Google
         raw.update(overrides)
         return Config.model_validate(raw)
 
@@ -211,3 +212,23 @@ def test_an_outbox_folder_that_cannot_be_written_is_a_failing_row(google, make_c
     assert row.check == "mail (outbox)"
     assert row.detail == f"cannot write to the outbox {outbox}: [Errno 20] Not a directory: '{outbox}'"
     assert "mail.delivery" in row.fix
+
+
+def test_doctor_reads_the_control_sheet_and_checks_the_units_it_adds(tmp_path, workbooks):
+    from settings import load_config
+    from tests.test_control_sheet import CONTROL_WORKBOOK, NEW_UNIT, controlled_config, edit_units
+
+    path = controlled_config(tmp_path, workbooks)
+    edit_units(workbooks, lambda sheet: (sheet.append(NEW_UNIT), sheet.append(["953", "", "", "ấp", "", "", "", ""])))
+
+    rows = run_doctor(load_config(path))
+    (workbooks / CONTROL_WORKBOOK).write_bytes(b"not a workbook")
+    unreadable = run_doctor(load_config(path))
+
+    by_check = {(r.unit_id, r.check): r for r in rows}
+    assert by_check[("", "control sheet")].ok and "13 units followed" in by_check[("", "control sheet")].detail
+    assert not by_check[("", "control rows")].ok and by_check[("", "control rows")].detail == "1 row(s) cannot apply"
+    assert any(r.unit_id == "952" for r in rows)  # the unit the control sheet adds is checked too
+    assert not (tmp_path / "state.sqlite3").exists()  # nothing applied
+    [control] = [r for r in unreadable if r.check == "control sheet"]
+    assert not control.ok and control.detail == f"control sheet {CONTROL_WORKBOOK}: not read"
