@@ -288,6 +288,14 @@ def make(root: Path) -> None:
     demo.run("2023-07-24")
     shutil.copy(demo.root / "board.html", demo.root / "board-24.html")
     demo.main("provision", "--unit", "946", "--today", "2023-07-24")
+    # The office asks 941 and 944 for an ad-hoc report and returns 944's half-year one; the 25th's
+    # run sends both emails (after every other picture's day, so none of them changes).
+    demo.main("request", "--today", "2023-07-24", "--form", "topic_report", "--title",
+              "Báo cáo nhanh kết quả tuyên truyền tháng 7/2023", "--due", "2023-07-31", "--unit", "941",
+              "--unit", "944", "--alias", "Đột xuất 7/2023")  # fmt: skip
+    demo.main("review", "944", "--form", "topic_report", "--period", "2023-H1", "--today", "2023-07-24",
+              "--return", "Số lượt HVPN tham dự chưa khớp với biên bản hội nghị")  # fmt: skip
+    demo.run("2023-07-25")
     demo.main("report", "--period", "2023-H1", "--today", "2023-07-20", "--out", str(root / "report"))
 
     OUT.mkdir(parents=True, exist_ok=True)
@@ -305,6 +313,8 @@ def make(root: Path) -> None:
         ("thu-nhac-chuyen-cap", email_page(sent("2023-07-20", "reminder_944")), 620, {}),
         ("thu-tong-hop-tuan", email_page(sent("2023-07-24", "digest")), 620, {}),
         ("thu-loi-bang-tinh", email_page(sent("2023-07-20", "sheet_problem_946")), 620, {}),
+        ("thu-yeu-cau-dot-xuat", email_page(sent("2023-07-25", "ad_hoc_request_944")), 620, {"max_height": 1100}),
+        ("thu-tra-lai", email_page(sent("2023-07-25", "report_returned_944")), 620, {}),
         ("bang-theo-doi", (root / "board-24.html").read_text(encoding="utf-8"), 760, {"until": "section.card"}),
         ("dieu-khien-don-vi", sheet_page(control, "Đơn vị", 8, 8, widths=UNIT_WIDTHS), 1100, {"fit": True}),
         ("dieu-khien-yeu-cau", sheet_page(control, "Yêu cầu đột xuất", 1, 8, extra=[request], widths={2: 170}),
