@@ -13,21 +13,8 @@ import logging
 from dataclasses import dataclass, field, replace
 
 from errors import ConfigError, SourceError
-from rules.control import (
-    ControlProblem,
-    RequestRow,
-    ReviewRow,
-    UnitRows,
-    control_texts,
-    merge_units,
-    parse_requests,
-    parse_reviews,
-    parse_units,
-    problem_text,
-    request_problem,
-    review_problem,
-    tab_name,
-)
+from rules.control import ControlProblem, UnitRows, control_texts, merge_units, parse_units, problem_text, tab_name
+from rules.control_rows import RequestRow, ReviewRow, parse_requests, parse_reviews, request_problem, review_problem
 from rules.grids import UnitGrids
 from service.requests import InvalidRequest, open_request, with_requests
 from settings.schema import Config, Unit
@@ -260,7 +247,7 @@ def control_init_command(config: Config) -> str:
     """What `control --init` prints: the control spreadsheet laid out as `provision` lays out a
     unit's (headers with notes, dropdowns, frozen header, a help tab), then config.yaml's units
     written into its «Đơn vị» tab if that has no row yet. Run again, it repairs and adds nothing."""
-    from rules.control import control_help_rows, control_layouts, unit_row
+    from rules.control_layout import control_help_rows, control_layouts, unit_row
     from sync.provision import build_provisioner
 
     if config.control is None:
