@@ -176,7 +176,7 @@ class LedgerQueries:
 
     def entries(self, status: str | None = None) -> list[Entry]:
         keys = self.connection.execute(
-            "SELECT key FROM mail_ledger WHERE ? IS NULL OR status = ? ORDER BY created_at, key", (status, status)
+            "SELECT key FROM mail_ledger WHERE ? IS NULL OR status = ? ORDER BY created_at, rowid", (status, status)
         ).fetchall()
         return [e for (k,) in keys if (e := self.entry(k)) is not None]
 
