@@ -363,9 +363,11 @@ def provision(config: Config, unit_id: str | None, check: bool, today: str | Non
         python main.py provision --unit 946
     """
     from service.provision import provision_command
+    from service.requests import config_with_requests
 
+    config = config_with_requests(config)  # the control sheet's units; open requests in the help tab
     if unit_id and unit_id not in {u.id for u in config.units}:
-        raise click.BadParameter(f"no unit with id {unit_id!r} in config", param_hint="--unit")
+        raise click.BadParameter(f"no unit with id {unit_id!r} in config or the control sheet", param_hint="--unit")
     click.echo(provision_command(config, _today(today, config), unit_id, check))
 
 

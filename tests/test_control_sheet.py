@@ -438,3 +438,16 @@ def test_the_status_tab_can_be_written_into_the_control_workbook_keeping_its_tab
     assert book[UNITS_TAB].max_row == 14  # the clerk's rows, the new unit's included, are untouched
     codes = [str(row[0].value) for row in book["Tình trạng báo cáo"].iter_rows() if row[0].value]
     assert "952" in codes and "941" in codes
+
+
+def test_provision_lays_out_a_unit_the_control_sheet_added(tmp_path, workbooks):
+    path = controlled_config(tmp_path, workbooks)
+    edit_units(workbooks, lambda sheet: sheet.append([*NEW_UNIT[:4], "952-xa-moi-chua-co.xlsx", *NEW_UNIT[5:]]))
+    assert CliRunner().invoke(cli, ["--config", str(path), "check", "--today", SAMPLE_TODAY]).exit_code == 0
+
+    result = CliRunner().invoke(cli, ["--config", str(path), "provision", "--unit", "952", "--today", SAMPLE_TODAY])
+
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(workbooks / "952-xa-moi-chua-co.xlsx")
+    # A commune owes the topic report and the commitments; the exemplary people are the districts'.
+    assert book.sheetnames == ["Báo cáo chuyên đề", "Cam kết hằng tháng", "Hướng dẫn"]
