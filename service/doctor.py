@@ -152,6 +152,32 @@ def control_rows(config: Config, source: Source) -> tuple[list[DoctorRow], Confi
     return rows, controlled.config
 
 
+def writeback_rows(config: Config) -> list[DoctorRow]:
+    """With write-back on, whether the first service account may edit the office's spreadsheet,
+    as Drive says: one request, nothing written."""
+    office = config.writeback.office_sheet
+    if not config.writeback.enabled or config.source.kind != "google" or office is None:
+        return []
+    from settings.schema import spreadsheet_id
+    from sync.google_write import NOT_FOUND, PERMISSION, SheetWriter, WriteFailed
+
+    check = "write-back (office sheet)"
+    try:
+        writer = SheetWriter.from_config(config)
+        lane = writer.office_lane
+        editable = writer.can_edit(lane, spreadsheet_id(office) or office)
+    except ConfigError as exc:
+        return [DoctorRow(SERVICE, check, False, str(exc), "Correct the setting it names.")]
+    except WriteFailed as exc:
+        share = f"Share {office} with {lane.email} as Editor."
+        fix = share if exc.reason in (PERMISSION, NOT_FOUND) else "Try again later; if it persists, check the network."
+        return [DoctorRow(SERVICE, check, False, exc.detail, fix)]
+    if not editable:
+        return [DoctorRow(SERVICE, check, False, f"{lane.email} may read it but not edit it",
+                          f"Change {lane.email} from Viewer to Editor in the sheet's Share dialog.")]  # fmt: skip
+    return [DoctorRow(SERVICE, check, True, f"{lane.email} may edit it")]
+
+
 def run_doctor(config: Config) -> list[DoctorRow]:
     """Every check, in the order an operator fixes things: config, source, control sheet, units, mail."""
     rows = [DoctorRow(SERVICE, "config", True, f"{len(config.units)} units, {len(config.forms)} forms")]
@@ -169,6 +195,7 @@ def run_doctor(config: Config) -> list[DoctorRow]:
     else:
         for fetch in source.fetch(config.units, tabs):
             rows += unit_rows(config, fetch, tabs[fetch.unit_id])
+    rows += writeback_rows(config)
     rows.append(transport_row(build_transport(config, dry_run=False)))
     return rows
 

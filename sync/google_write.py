@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import google.auth.exceptions
 import requests
 from gspread.exceptions import APIError
+from gspread.urls import DRIVE_FILES_API_V3_URL
 
 from settings.schema import Config, GoogleSource
 from sync.google_http import WRITE_SCOPES, Clock, GaveUp, Lane, Sleep, account_index, build_lanes, describe, status_of
@@ -236,6 +237,17 @@ class SheetWriter:
     def lane_for(self, unit_id: str) -> Lane:
         """A unit's spreadsheet is written by the account that reads it."""
         return self.lanes[account_index(unit_id, len(self.lanes))]
+
+    def can_edit(self, lane: Lane, spreadsheet_id: str) -> bool:
+        """Whether ``lane``'s account may edit the spreadsheet, as Drive says (nothing is written);
+        raises WriteFailed when Drive cannot tell (not shared at all, not found, Google busy)."""
+        url = f"{DRIVE_FILES_API_V3_URL}/{spreadsheet_id}"
+        params = {"fields": "id,capabilities/canEdit", "supportsAllDrives": "true"}
+        try:
+            body = lane.drive_call(lambda: lane.http.request("get", url, params=dict(params)).json())
+        except (APIError, GaveUp, requests.RequestException, google.auth.exceptions.GoogleAuthError, ValueError) as exc:
+            raise failure(exc) from exc
+        return bool((body.get("capabilities") or {}).get("canEdit"))
 
     def write(self, lane: Lane, spreadsheet_id: str, make_table: Callable[[Mapping[str, int]], Table]) -> Table:
         """List the tabs (one get), then write ``make_table(sheetId by title)`` in one batchUpdate.

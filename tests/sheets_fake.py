@@ -82,7 +82,7 @@ class FakeSpreadsheet:
 class Logged:
     """One request as the server saw it."""
 
-    kind: str  # token | batch_get | values_get | metadata | batch_update | drive_list | unknown
+    kind: str  # token | batch_get | values_get | metadata | batch_update | drive_list | drive_file | unknown
     method: str
     path: str
     params: dict[str, list[str]]
@@ -195,6 +195,9 @@ class SheetsFake:
             return "token", None, ""
         if method == "GET" and path == "/drive/v3/files":
             return "drive_list", None, ""
+        drive_file = re.fullmatch(r"/drive/v3/files/([^/]+)", path)
+        if method == "GET" and drive_file:
+            return "drive_file", drive_file.group(1), ""
         match = re.fullmatch(r"/v4/spreadsheets/([^/:]+)(.*)", path)
         if method == "POST" and match and match.group(2) == ":batchUpdate":
             return "batch_update", match.group(1), match.group(2)
@@ -243,6 +246,11 @@ class SheetsFake:
         if kind == "drive_list":
             return 200, {}, self._drive_list(params, account)
         sheet = self.spreadsheets.get(sheet_id or "")
+        if kind == "drive_file":  # Drive answers 404 for a file the caller cannot see at all
+            if sheet is None or (sheet.shared_with is not None and account not in sheet.shared_with):
+                return 404, {}, google_error(404, f"File not found: {sheet_id}.")
+            can_edit = sheet.editors is None or account in sheet.editors
+            return 200, {}, {"id": sheet.id, "name": sheet.title, "capabilities": {"canEdit": can_edit}}
         if sheet is None:
             return 404, {}, google_error(404)
         if sheet.shared_with is not None and account not in sheet.shared_with:

@@ -232,3 +232,30 @@ def test_doctor_reads_the_control_sheet_and_checks_the_units_it_adds(tmp_path, w
     assert not (tmp_path / "state.sqlite3").exists()  # nothing applied
     [control] = [r for r in unreadable if r.check == "control sheet"]
     assert not control.ok and control.detail == f"control sheet {CONTROL_WORKBOOK}: not read"
+
+
+@pytest.mark.parametrize(
+    ("editors", "ok", "fix"),
+    [
+        (None, True, ""),
+        (set(), False, f"Change {BOT} from Viewer to Editor in the sheet's Share dialog."),
+    ],
+)
+def test_with_write_back_doctor_asks_drive_whether_the_office_sheet_is_editable(google, make_config, editors, ok, fix):
+    google.fake.add_spreadsheet("van-phong", {"Trang tính1": []}, title="Văn phòng", editors=editors)
+    config = make_config({"941": "sheet-941"}, writeback={"enabled": True, "office_sheet": "van-phong"})
+
+    rows = run_doctor(config)
+
+    [row] = [r for r in rows if r.check == "write-back (office sheet)"]
+    assert (row.ok, row.fix) == (ok, fix)
+    assert google.fake.count("drive_file") == 1 and google.fake.count("batch_update") == 0
+
+
+def test_doctor_says_to_share_an_office_sheet_the_account_cannot_see(google, make_config):
+    google.fake.add_spreadsheet("van-phong", {"Trang tính1": []}, shared_with={"someone@example.vn"})
+    config = make_config({"941": "sheet-941"}, writeback={"enabled": True, "office_sheet": "van-phong"})
+
+    [row] = [r for r in run_doctor(config) if r.check == "write-back (office sheet)"]
+
+    assert not row.ok and row.fix == f"Share van-phong with {BOT} as Editor."
