@@ -12,7 +12,7 @@ import logging
 import re
 import time
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -357,58 +357,54 @@ class GoogleProvisioner:
         return cls(build_lanes(source, clock, sleep, scopes=WRITE_SCOPES))
 
     def provision(self, unit: Unit, layouts: Sequence[TabLayout], help_rows: Sequence[str], write: bool) -> Provisioned:
-        lane = self.lanes.lane_for(unit)
-        result = Provisioned(unit.id)
-        sheet_id = spreadsheet_id(unit.sheet)
-        if sheet_id is None:
-            result.action = _ask("create", sheet=unit.sheet, account=lane.email, unit=unit.id)
-            return result
-        writing = False
-        try:
+        def work(lane: Lane, sheet_id: str, result: Provisioned) -> None:
             tabs, taken = self._read(lane, sheet_id, layouts, len(help_rows) + HELP_SPARE_ROWS)
             plan = spreadsheet_plan(layouts, help_rows, tabs, taken)
             result.changes = plan.changes
             if write and plan.requests:
-                writing = True
+                result.write_requests = 1  # counted when asked: a refused write is a request made
                 lane.sheets_call(lambda: lane.http.batch_update(sheet_id, {"requests": plan.requests}))
-                result.write_requests = 1
-        except google.auth.exceptions.RefreshError as exc:
-            result.service_problem = f"service account {lane.email} cannot sign in: {exc.args[0] if exc.args else exc}"
-        except (APIError, GaveUp, requests.RequestException, google.auth.exceptions.GoogleAuthError) as exc:
-            self._explain(exc, unit, lane, result, writing)
-        return result
+
+        return self._on_sheet(unit, work)
 
     def fill(self, unit: Unit, tab: str, rows: Sequence[Sequence[str]]) -> Provisioned:
         """Three requests: the tab's id, its values below the header, and the one write."""
+
+        def work(lane: Lane, sheet_id: str, result: Provisioned) -> None:
+            body = lane.sheets_call(lambda: lane.http.spreadsheets_get(sheet_id, params={"fields": TITLES_FIELDS}))
+            matched = match_tabs([tab], [s["properties"]["title"] for s in body.get("sheets", [])])
+            if tab not in matched:
+                result.action = f"the spreadsheet has no tab «{tab}»"
+                return
+            [tab_id] = [s["properties"]["sheetId"] for s in body["sheets"] if s["properties"]["title"] == matched[tab]]
+            values = lane.sheets_call(lambda: lane.http.values_batch_get(sheet_id, [_a1(matched[tab], NEW_TAB_ROWS)]))
+            present = (values.get("valueRanges") or [{}])[0].get("values", [])
+            if any(any(str(v).strip() for v in row) for row in present[1:]) or not rows:
+                return
+            cells = [{"values": [{"userEnteredValue": {"stringValue": str(v)}} for v in row]} for row in rows]
+            grid_range = {"sheetId": tab_id, "startRowIndex": 1, "endRowIndex": 1 + len(rows),
+                          "startColumnIndex": 0, "endColumnIndex": max(len(r) for r in rows)}  # fmt: skip
+            update = {"updateCells": {"range": grid_range, "rows": cells, "fields": "userEnteredValue"}}
+            result.write_requests = 1
+            lane.sheets_call(lambda: lane.http.batch_update(sheet_id, {"requests": [update]}))
+            result.changes = [f"«{tab}»: {len(rows)} row(s) written"]
+
+        return self._on_sheet(unit, work)
+
+    def _on_sheet(self, unit: Unit, work: Callable[[Lane, str, Provisioned], None]) -> Provisioned:
+        """``work`` on the unit's spreadsheet with its account; what fails becomes what to do."""
         lane = self.lanes.lane_for(unit)
         result = Provisioned(unit.id)
         sheet_id = spreadsheet_id(unit.sheet)
         if sheet_id is None:
             result.action = _ask("create", sheet=unit.sheet, account=lane.email, unit=unit.id)
             return result
-        writing = False
         try:
-            body = lane.sheets_call(lambda: lane.http.spreadsheets_get(sheet_id, params={"fields": TITLES_FIELDS}))
-            matched = match_tabs([tab], [s["properties"]["title"] for s in body.get("sheets", [])])
-            if tab not in matched:
-                result.action = f"the spreadsheet has no tab «{tab}»"
-                return result
-            [tab_id] = [s["properties"]["sheetId"] for s in body["sheets"] if s["properties"]["title"] == matched[tab]]
-            values = lane.sheets_call(lambda: lane.http.values_batch_get(sheet_id, [_a1(matched[tab], NEW_TAB_ROWS)]))
-            present = (values.get("valueRanges") or [{}])[0].get("values", [])
-            if any(any(str(v).strip() for v in row) for row in present[1:]) or not rows:
-                return result
-            cells = [{"values": [{"userEnteredValue": {"stringValue": str(v)}} for v in row]} for row in rows]
-            grid_range = {"sheetId": tab_id, "startRowIndex": 1, "endRowIndex": 1 + len(rows),
-                          "startColumnIndex": 0, "endColumnIndex": max(len(r) for r in rows)}  # fmt: skip
-            update = {"updateCells": {"range": grid_range, "rows": cells, "fields": "userEnteredValue"}}
-            writing = True
-            lane.sheets_call(lambda: lane.http.batch_update(sheet_id, {"requests": [update]}))
-            result.changes, result.write_requests = [f"«{tab}»: {len(rows)} row(s) written"], 1
+            work(lane, sheet_id, result)
         except google.auth.exceptions.RefreshError as exc:
             result.service_problem = f"service account {lane.email} cannot sign in: {exc.args[0] if exc.args else exc}"
         except (APIError, GaveUp, requests.RequestException, google.auth.exceptions.GoogleAuthError) as exc:
-            self._explain(exc, unit, lane, result, writing)
+            self._explain(exc, unit, lane, result, writing=result.write_requests > 0)
         return result
 
     @staticmethod
